@@ -1,0 +1,217 @@
+// Package config loads Canyu's configuration with viper: a default for every
+// key, an optional YAML file, CANYU_<SECTION>_<KEY> environment overrides and a
+// strict check that stops the start on any unknown or mistyped key.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/viper"
+
+	"github.com/canyu/canyu/modules/members"
+	"github.com/canyu/canyu/ui"
+)
+
+// EnvPrefix is the prefix of every environment override (CANYU_APP_PUBLIC_URL).
+const EnvPrefix = "CANYU"
+
+// Config is the whole configuration of one Canyu process.
+type Config struct {
+	App     AppConfig      `mapstructure:"app"`
+	UI      ui.Config      `mapstructure:"ui"`
+	Members members.Config `mapstructure:"members"`
+}
+
+// AppConfig holds process-wide settings.
+type AppConfig struct {
+	// Name is shown in the page header and in emails.
+	Name string `mapstructure:"name"`
+	// PublicURL is the address members use to reach the site.
+	PublicURL string `mapstructure:"public_url"`
+	// DataDir is where PocketBase keeps its SQLite files and uploads.
+	DataDir string `mapstructure:"data_dir"`
+	// Dev prints SQL statements and sends mail to the log.
+	Dev bool `mapstructure:"dev"`
+}
+
+// Default returns the configuration used when no file and no environment
+// override says otherwise.
+func Default() Config {
+	return Config{
+		App: AppConfig{
+			Name:      "Canyu",
+			PublicURL: "http://127.0.0.1:8090",
+			DataDir:   "pb_data",
+			Dev:       false,
+		},
+		UI:      ui.DefaultConfig(),
+		Members: members.DefaultConfig(),
+	}
+}
+
+// Load reads the configuration. path may be empty: then only the defaults and
+// the environment apply.
+func Load(path string) (Config, error) {
+	v := viper.New()
+	known := setDefaults(v, "", reflect.ValueOf(Default()))
+
+	if path != "" {
+		v.SetConfigFile(path)
+		if err := v.ReadInConfig(); err != nil {
+			return Config{}, fmt.Errorf("config: read %s: %w", path, err)
+		}
+		if err := checkKeys(v.AllKeys(), known, path); err != nil {
+			return Config{}, err
+		}
+	}
+	if err := checkEnv(known); err != nil {
+		return Config{}, err
+	}
+
+	v.SetEnvPrefix(EnvPrefix)
+	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
+	v.AutomaticEnv()
+
+	var cfg Config
+	if err := v.UnmarshalExact(&cfg); err != nil {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+// Validate reports values that are well-typed but unusable.
+func (c Config) Validate() error {
+	var errs []error
+	if !strings.HasPrefix(c.App.PublicURL, "http://") && !strings.HasPrefix(c.App.PublicURL, "https://") {
+		errs = append(errs, fmt.Errorf("config: app.public_url %q must start with http:// or https://", c.App.PublicURL))
+	}
+	if err := c.UI.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("config: %w", err))
+	}
+	if err := c.Members.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("config: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// PathFromArgs finds the value of --config in command line arguments, before
+// the command line itself is parsed (the data directory depends on it).
+func PathFromArgs(args []string) string {
+	for i, a := range args {
+		switch {
+		case a == "--config" || a == "-config":
+			if i+1 < len(args) {
+				return args[i+1]
+			}
+		case strings.HasPrefix(a, "--config="):
+			return strings.TrimPrefix(a, "--config=")
+		}
+	}
+	return os.Getenv(EnvPrefix + "_CONFIG")
+}
+
+// setDefaults registers a default for every leaf of the struct and returns the
+// list of known keys.
+func setDefaults(v *viper.Viper, prefix string, rv reflect.Value) []string {
+	var keys []string
+	rt := rv.Type()
+	for i := range rt.NumField() {
+		tag := rt.Field(i).Tag.Get("mapstructure")
+		if tag == "" || tag == "-" {
+			continue
+		}
+		key := prefix + tag
+		fv := rv.Field(i)
+		if fv.Kind() == reflect.Struct && fv.Type() != reflect.TypeFor[time.Duration]() {
+			keys = append(keys, setDefaults(v, key+".", fv)...)
+			continue
+		}
+		v.SetDefault(key, fv.Interface())
+		keys = append(keys, key)
+	}
+	return keys
+}
+
+func checkKeys(got, known []string, source string) error {
+	var errs []error
+	for _, k := range got {
+		if slices.Contains(known, k) {
+			continue
+		}
+		msg := fmt.Sprintf("config: unknown key %q in %s", k, source)
+		if s := closest(k, known); s != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", s)
+		}
+		errs = append(errs, errors.New(msg))
+	}
+	return errors.Join(errs...)
+}
+
+// checkEnv refuses CANYU_* variables that name no key, so a typo in a
+// deployment's environment does not pass silently.
+func checkEnv(known []string) error {
+	var errs []error
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(name, EnvPrefix+"_") || name == EnvPrefix+"_CONFIG" {
+			continue
+		}
+		ok := false
+		for _, k := range known {
+			if EnvName(k) == name {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			errs = append(errs, fmt.Errorf("config: unknown environment variable %s", name))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// EnvName returns the environment variable that overrides key.
+func EnvName(key string) string {
+	return EnvPrefix + "_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+}
+
+// closest returns the known key nearest to k when it is close enough to be a typo.
+func closest(k string, known []string) string {
+	best, bestD := "", 4
+	for _, c := range known {
+		if d := distance(k, c); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+// distance is the Levenshtein distance between a and b.
+func distance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

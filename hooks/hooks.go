@@ -1,0 +1,93 @@
+// Package hooks is Canyu's catalogue of typed cross-module events, built on
+// PocketBase's hook.Hook[T]. Modules never import each other: one module
+// triggers an event here and any other module (or a compiled-in plugin) binds
+// a handler to it.
+//
+// Two kinds of events exist:
+//   - Before-events ("...ing") run inside the action, before anything is
+//     stored. A handler may veto the action by returning an error; that error
+//     reaches the member. Every handler must call e.Next().
+//   - After-events ("...ed") run once the action's transaction has committed
+//     (see TriggerAfterCommit). Their errors are logged, never undo the action.
+//
+// docs/hooks.md lists every event with its payload.
+package hooks
+
+import (
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/hook"
+)
+
+// Events is the catalogue. One value is created in main.go and handed to every
+// module through its dependencies.
+type Events struct {
+	// MemberSignedUp fires after a new member account is committed.
+	MemberSignedUp *hook.Hook[*MemberEvent]
+	// PhoneBinding fires before a verified phone number is bound to an
+	// account; a handler may veto the binding.
+	PhoneBinding *hook.Hook[*PhoneEvent]
+	// PhoneBound fires after a phone number binding is committed.
+	PhoneBound *hook.Hook[*PhoneEvent]
+}
+
+// New returns a catalogue with every hook ready to bind.
+func New() *Events {
+	return &Events{
+		MemberSignedUp: &hook.Hook[*MemberEvent]{},
+		PhoneBinding:   &hook.Hook[*PhoneEvent]{},
+		PhoneBound:     &hook.Hook[*PhoneEvent]{},
+	}
+}
+
+// Info describes one event of the catalogue.
+type Info struct {
+	Name   string
+	Before bool
+	Doc    string
+}
+
+// Catalogue lists every event with its documentation, in a stable order.
+// A test checks that docs/hooks.md names each of them.
+func (ev *Events) Catalogue() []Info {
+	return []Info{
+		{Name: "MemberSignedUp", Doc: "a member account was created (form, API or OAuth2)"},
+		{Name: "PhoneBinding", Before: true, Doc: "a verified phone number is about to be bound; may veto"},
+		{Name: "PhoneBound", Doc: "a phone number was bound to a member"},
+	}
+}
+
+// MemberEvent carries a member account.
+type MemberEvent struct {
+	hook.Event
+	App    core.App
+	Member *core.Record
+}
+
+// PhoneEvent carries a member and the phone number (E.164) being bound.
+type PhoneEvent struct {
+	hook.Event
+	App    core.App
+	Member *core.Record
+	Phone  string
+}
+
+// TriggerAfterCommit fires h with e once app's current transaction commits,
+// or at once when app is not inside a transaction. A rolled back transaction
+// fires nothing. Handler errors are logged: the action has already happened.
+func TriggerAfterCommit[T hook.Resolver](app core.App, h *hook.Hook[T], e T) {
+	fire := func() {
+		if err := h.Trigger(e); err != nil {
+			app.Logger().Error("hooks: after-event handler failed", "error", err)
+		}
+	}
+	if info := app.TxInfo(); info != nil {
+		info.OnComplete(func(txErr error) error {
+			if txErr == nil {
+				fire()
+			}
+			return nil
+		})
+		return
+	}
+	fire()
+}

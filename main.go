@@ -1,0 +1,44 @@
+// Command canyu is a self-hosted participation suite on PocketBase: forum,
+// releases, sales, meetups, members and live counters in one binary.
+//
+// Wiring only: config -> pocketbase.New -> modules -> Start.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/pocketbase/pocketbase"
+
+	"github.com/canyu/canyu/config"
+	_ "github.com/canyu/canyu/pb_migrations"
+)
+
+func main() {
+	cfg, err := config.Load(config.PathFromArgs(os.Args[1:]))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+
+	app := pocketbase.NewWithConfig(pocketbase.Config{
+		DefaultDataDir: cfg.App.DataDir,
+		DefaultDev:     cfg.App.Dev,
+	})
+	app.RootCmd.Use = "canyu"
+	app.RootCmd.Short = "Canyu: a participation suite for brands and their communities"
+	app.RootCmd.PersistentFlags().String("config", "", "YAML configuration file (see config.example.yaml)")
+	demo := app.RootCmd.PersistentFlags().Bool("demo", false, "fill a small demo community when serving")
+
+	mods, err := wire(app, cfg, Overrides{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	bindCommands(app, mods, demo)
+
+	if err := app.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,52 @@
+package members
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/pocketbase/pocketbase/core"
+
+	"github.com/canyu/canyu/ui"
+)
+
+// SigninView is the data of the sign-in page.
+type SigninView struct {
+	Email string
+	Next  string
+	Error string // catalog key
+}
+
+func (m *Module) signinForm(e *core.RequestEvent) error {
+	next := ui.SafeNext(e.Request.URL.Query().Get("next"))
+	if e.Auth != nil {
+		return e.Redirect(http.StatusSeeOther, next)
+	}
+	return m.deps.UI.Render(e, http.StatusOK, "members/signin", SigninView{Next: next})
+}
+
+func (m *Module) signin(e *core.RequestEvent) error {
+	v := SigninView{
+		Email: strings.TrimSpace(e.Request.FormValue("email")),
+		Next:  ui.SafeNext(e.Request.FormValue("next")),
+	}
+	password := e.Request.FormValue("password")
+	if v.Email == "" || password == "" {
+		v.Error = "auth.err_missing"
+		return m.deps.UI.Render(e, http.StatusBadRequest, "members/signin", v)
+	}
+	member, err := e.App.FindAuthRecordByEmail("users", v.Email)
+	if err != nil || !member.ValidatePassword(password) {
+		v.Error = "auth.err_credentials"
+		return m.deps.UI.Render(e, http.StatusBadRequest, "members/signin", v)
+	}
+	if err := m.deps.UI.SignIn(e, member); err != nil {
+		return err
+	}
+	return e.Redirect(http.StatusSeeOther, v.Next)
+}
+
+func (m *Module) signout(e *core.RequestEvent) error {
+	m.deps.UI.SignOut(e)
+	m.deps.UI.Flash(e, "auth.signed_out")
+	return e.Redirect(http.StatusSeeOther, "/")
+}

@@ -1,0 +1,120 @@
+package members
+
+import (
+	"database/sql"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/pocketbase/pocketbase/core"
+)
+
+// MemberCard is a member as others see them. It never carries the email or
+// the phone number.
+type MemberCard struct {
+	ID            string
+	Name          string
+	Bio           string
+	City          string
+	AvatarURL     string
+	Roles         []string
+	PhoneVerified bool
+	Joined        time.Time
+}
+
+func card(r *core.Record) MemberCard {
+	c := MemberCard{
+		ID:            r.Id,
+		Name:          r.GetString("name"),
+		Bio:           r.GetString("bio"),
+		City:          r.GetString("city"),
+		Roles:         r.GetStringSlice("roles"),
+		PhoneVerified: !r.GetDateTime("phone_verified").IsZero(),
+		Joined:        r.GetDateTime("created").Time(),
+	}
+	if c.Name == "" {
+		c.Name = "#" + r.Id[:6]
+	}
+	if a := r.GetString("avatar"); a != "" {
+		c.AvatarURL = "/api/files/" + r.Collection().Id + "/" + r.Id + "/" + a + "?thumb=200x200"
+	}
+	return c
+}
+
+// ProfileView is the data of a public profile.
+type ProfileView struct {
+	Card  MemberCard
+	IsMe  bool
+	Years int
+}
+
+func (m *Module) profileView(e *core.RequestEvent) error {
+	r, err := e.App.FindRecordById("users", e.Request.PathValue("id"))
+	if errors.Is(err, sql.ErrNoRows) {
+		return m.deps.UI.Error(e, http.StatusNotFound, "members.not_found")
+	} else if err != nil {
+		return err
+	}
+	c := card(r)
+	v := ProfileView{Card: c, IsMe: e.Auth != nil && e.Auth.Id == r.Id, Years: int(m.deps.Now().Sub(c.Joined).Hours() / (24 * 365))}
+	return m.deps.UI.Render(e, http.StatusOK, "members/profile", v)
+}
+
+// DirectoryView is the data of the members directory.
+type DirectoryView struct {
+	Members []MemberCard
+	Total   int64
+	Page    int
+	Next    int
+}
+
+const directoryPageSize = 48
+
+func (m *Module) directory(e *core.RequestEvent) error {
+	page := max(1, atoi(e.Request.URL.Query().Get("page")))
+	recs, err := e.App.FindRecordsByFilter("users", "", "-created", directoryPageSize+1, (page-1)*directoryPageSize)
+	if err != nil {
+		return err
+	}
+	total, err := e.App.CountRecords("users")
+	if err != nil {
+		return err
+	}
+	v := DirectoryView{Total: total, Page: page}
+	if len(recs) > directoryPageSize {
+		recs = recs[:directoryPageSize]
+		v.Next = page + 1
+	}
+	for _, r := range recs {
+		v.Members = append(v.Members, card(r))
+	}
+	return m.deps.UI.Render(e, http.StatusOK, "members/directory", v)
+}
+
+// newestMembers feeds the home page's "newest members" section.
+func (m *Module) newestMembers(e *core.RequestEvent) (any, error) {
+	total, err := e.App.CountRecords("users")
+	if err != nil {
+		return nil, err
+	}
+	latest, err := e.App.FindRecordsByFilter("users", "", "-created", 8, 0)
+	if err != nil {
+		return nil, err
+	}
+	v := DirectoryView{Total: total}
+	for _, r := range latest {
+		v.Members = append(v.Members, card(r))
+	}
+	return v, nil
+}
+
+func atoi(s string) int {
+	n := 0
+	for _, c := range s {
+		if c < '0' || c > '9' || n > 1e6 {
+			return 0
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
+}

@@ -1,0 +1,384 @@
+// Package ui is Canyu's web shell: layout and partials, CSS and JavaScript,
+// the page renderer, message catalogs and the web middleware (cookie auth,
+// CSRF protection, CSP and security headers, language choice). Modules add
+// their pages, strings, navigation entries and home-page sections to it.
+package ui
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"path"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/router"
+)
+
+//go:embed templates locales static
+var embedded embed.FS
+
+// Deps are what the shell needs from the process.
+type Deps struct {
+	AppName   string
+	PublicURL string
+	Now       func() time.Time
+}
+
+// NavItem is one entry of the main navigation.
+type NavItem struct {
+	Path  string
+	Label string // catalog key
+	Order int
+}
+
+// HomeSection is a block of the home page owned by a module: a page template
+// (registered with AddPages, defining "section") and the data it renders.
+type HomeSection struct {
+	Page  string
+	Order int
+	Data  func(e *core.RequestEvent) (any, error)
+}
+
+// Shell renders pages and owns the web middleware. Build it once with New,
+// let modules add to it, then Register it on the app.
+type Shell struct {
+	cfg      Config
+	deps     Deps
+	Catalog  *Catalog
+	base     *template.Template
+	mu       sync.RWMutex
+	pages    map[string]*template.Template
+	nav      []NavItem
+	sections []HomeSection
+	assets   map[string]string // file name -> content hash
+}
+
+// New builds the shell with its own templates, strings and assets.
+func New(cfg Config, deps Deps) (*Shell, error) {
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	s := &Shell{cfg: cfg, deps: deps, Catalog: NewCatalog(), pages: map[string]*template.Template{}, assets: map[string]string{}}
+
+	locales, _ := fs.Sub(embedded, "locales")
+	if err := s.Catalog.Add(locales); err != nil {
+		return nil, err
+	}
+	if err := s.hashAssets(); err != nil {
+		return nil, err
+	}
+	base, err := template.New("layout").Funcs(s.funcs()).ParseFS(embedded, "templates/layout.html", "templates/partials/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("ui: layout: %w", err)
+	}
+	s.base = base
+	tpl, _ := fs.Sub(embedded, "templates/pages")
+	if err := s.AddPages("", tpl); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Shell) funcs() template.FuncMap {
+	return template.FuncMap{
+		"asset": s.assetURL,
+		"initial": func(name string) string {
+			for _, r := range strings.TrimSpace(name) {
+				return strings.ToUpper(string(r))
+			}
+			return "?"
+		},
+	}
+}
+
+func (s *Shell) hashAssets() error {
+	return fs.WalkDir(embedded, "static", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := embedded.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		s.assets[strings.TrimPrefix(p, "static/")] = hex.EncodeToString(sum[:6])
+		return nil
+	})
+}
+
+// assetURL returns a cache-busting URL of a static file.
+func (s *Shell) assetURL(name string) string {
+	return "/static/" + name + "?v=" + s.assets[name]
+}
+
+// AddPages parses every *.html file of fsys as a page named
+// prefix/filename-without-extension ("members/profile"). Each page defines
+// "title" and "content" (or "section" for a home-page section).
+func (s *Shell) AddPages(prefix string, fsys fs.FS) error {
+	files, err := fs.Glob(fsys, "*.html")
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, f := range files {
+		t, err := s.base.Clone()
+		if err != nil {
+			return err
+		}
+		if _, err := t.ParseFS(fsys, f); err != nil {
+			return fmt.Errorf("ui: page %s/%s: %w", prefix, f, err)
+		}
+		name := strings.TrimSuffix(f, ".html")
+		if prefix != "" {
+			name = prefix + "/" + name
+		}
+		s.pages[name] = t
+	}
+	return nil
+}
+
+// AddNav adds an entry to the main navigation.
+func (s *Shell) AddNav(item NavItem) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nav = append(s.nav, item)
+	slices.SortStableFunc(s.nav, func(a, b NavItem) int { return a.Order - b.Order })
+}
+
+// AddHomeSection adds a block to the home page.
+func (s *Shell) AddHomeSection(sec HomeSection) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sections = append(s.sections, sec)
+	slices.SortStableFunc(s.sections, func(a, b HomeSection) int { return a.Order - b.Order })
+}
+
+// Lang returns the language of the request.
+func (s *Shell) Lang(e *core.RequestEvent) Lang {
+	return LangOf(e, Lang(s.cfg.DefaultLanguage))
+}
+
+// T translates key into the request's language.
+func (s *Shell) T(e *core.RequestEvent, key string, args ...any) string {
+	return s.Catalog.T(s.Lang(e), key, args...)
+}
+
+// Page is what every template receives: the request's context plus the
+// page's own typed view in Data.
+type Page struct {
+	AppName  string
+	Lang     Lang
+	Path     string
+	Member   *core.Record
+	Nav      []NavItem
+	Flash    string
+	Title    string
+	Data     any
+	catalog  *Catalog
+	request  *http.Request
+	sections []renderedSection
+}
+
+type renderedSection struct {
+	tpl  *template.Template
+	data any
+}
+
+// T translates a catalog key into the page's language.
+func (p *Page) T(key string, args ...any) string { return p.catalog.T(p.Lang, key, args...) }
+
+// Date formats t for the page's language.
+func (p *Page) Date(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	if p.Lang == Chinese {
+		return t.Format("2006年1月2日")
+	}
+	return t.Format("2 Jan 2006")
+}
+
+// LangURL returns the current page in language l.
+func (p *Page) LangURL(l Lang) string { return langSwitchURL(p.request, l) }
+
+// Languages lists the switchable languages.
+func (p *Page) Languages() []Lang { return Languages }
+
+// LangName is the language's own name.
+func (p *Page) LangName(l Lang) string {
+	if l == Chinese {
+		return "中文"
+	}
+	return "English"
+}
+
+// Sections renders the home-page sections into HTML, each from its own
+// template (so trusted HTML only ever comes from html/template).
+func (p *Page) Sections() ([]template.HTML, error) {
+	out := make([]template.HTML, 0, len(p.sections))
+	for _, sec := range p.sections {
+		var buf bytes.Buffer
+		sp := *p
+		sp.Data = sec.data
+		if err := sec.tpl.ExecuteTemplate(&buf, "section", &sp); err != nil {
+			return nil, err
+		}
+		out = append(out, template.HTML(buf.String()))
+	}
+	return out, nil
+}
+
+// Render writes page with data and the given status. The page is rendered
+// into a buffer first, so a template error becomes a clean 500.
+func (s *Shell) Render(e *core.RequestEvent, status int, page string, data any) error {
+	s.mu.RLock()
+	t, ok := s.pages[page]
+	nav := s.nav
+	s.mu.RUnlock()
+	if !ok {
+		return fmt.Errorf("ui: no page %q", page)
+	}
+	p := s.newPage(e, data)
+	if page == "home" {
+		secs, err := s.renderSections(e)
+		if err != nil {
+			return err
+		}
+		p.sections = secs
+	}
+	p.Nav = nav
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
+		return fmt.Errorf("ui: render %s: %w", page, err)
+	}
+	e.Response.Header().Set("Content-Type", "text/html; charset=utf-8")
+	e.Response.Header().Set("Cache-Control", "no-store")
+	e.Response.Header().Set("Content-Language", string(p.Lang))
+	e.Response.WriteHeader(status)
+	_, err := e.Response.Write(buf.Bytes())
+	return err
+}
+
+func (s *Shell) newPage(e *core.RequestEvent, data any) *Page {
+	p := &Page{
+		AppName: s.deps.AppName,
+		Lang:    s.Lang(e),
+		Path:    e.Request.URL.Path,
+		Member:  e.Auth,
+		Data:    data,
+		catalog: s.Catalog,
+		request: e.Request,
+	}
+	if p.Member != nil && p.Member.Collection().Name != "users" {
+		p.Member = nil // superusers browse the member UI as guests
+	}
+	if c, err := e.Request.Cookie(flashCookie); err == nil && s.Catalog.Has(c.Value) {
+		p.Flash = c.Value
+		e.SetCookie(&http.Cookie{Name: flashCookie, Path: "/", MaxAge: -1})
+	}
+	return p
+}
+
+func (s *Shell) renderSections(e *core.RequestEvent) ([]renderedSection, error) {
+	s.mu.RLock()
+	secs := slices.Clone(s.sections)
+	s.mu.RUnlock()
+	out := make([]renderedSection, 0, len(secs))
+	for _, sec := range secs {
+		data, err := sec.Data(e)
+		if err != nil {
+			return nil, err
+		}
+		s.mu.RLock()
+		t, ok := s.pages[sec.Page]
+		s.mu.RUnlock()
+		if !ok {
+			return nil, fmt.Errorf("ui: no section page %q", sec.Page)
+		}
+		out = append(out, renderedSection{tpl: t, data: data})
+	}
+	return out, nil
+}
+
+const flashCookie = "flash"
+
+// Flash stores a one-time message (a catalog key) shown on the next page.
+func (s *Shell) Flash(e *core.RequestEvent, key string) {
+	e.SetCookie(&http.Cookie{Name: flashCookie, Value: key, Path: "/", MaxAge: 60, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.secure(e)})
+}
+
+// ErrorView is the data of the error page.
+type ErrorView struct {
+	Status  int
+	Message string
+}
+
+// Error renders the error page with a translated message.
+func (s *Shell) Error(e *core.RequestEvent, status int, key string) error {
+	return s.Render(e, status, "error", ErrorView{Status: status, Message: s.T(e, key)})
+}
+
+// Handler wraps an HTML handler: an error it returns becomes an error page in
+// the member's language. A *router.ApiError keeps its status; anything else is
+// logged and shown as a 500.
+func (s *Shell) Handler(h func(e *core.RequestEvent) error) func(e *core.RequestEvent) error {
+	return func(e *core.RequestEvent) error {
+		err := h(e)
+		if err == nil {
+			return nil
+		}
+		var apiErr *router.ApiError
+		if errors.As(err, &apiErr) {
+			return s.Error(e, apiErr.Status, statusKey(apiErr.Status))
+		}
+		e.App.Logger().Error("ui: page failed", "path", e.Request.URL.Path, "error", err)
+		if e.Written() {
+			return nil
+		}
+		return s.Error(e, http.StatusInternalServerError, "error.500")
+	}
+}
+
+func statusKey(status int) string {
+	switch status {
+	case http.StatusNotFound:
+		return "error.404"
+	case http.StatusForbidden:
+		return "error.403"
+	case http.StatusUnauthorized:
+		return "error.401"
+	case http.StatusTooManyRequests:
+		return "error.429"
+	case http.StatusBadRequest:
+		return "error.400"
+	}
+	return "error.500"
+}
+
+// staticFile serves an embedded asset; a request carrying the current hash
+// may be cached for a year.
+func (s *Shell) staticFile(e *core.RequestEvent) error {
+	name := path.Clean(e.Request.PathValue("path"))
+	hash, ok := s.assets[name]
+	if !ok {
+		return e.NotFoundError("", nil)
+	}
+	if e.Request.URL.Query().Get("v") == hash {
+		e.Response.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		e.Response.Header().Set("Cache-Control", "public, max-age=300")
+	}
+	sub, _ := fs.Sub(embedded, "static")
+	return e.FileFS(sub, name)
+}
