@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/pocketbase/dbx"
+	validation "github.com/pocketbase/ozzo-validation/v4"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/types"
 
@@ -258,11 +259,17 @@ func (p *Phones) bind(member *core.Record, code *core.Record, phone string) erro
 	return err
 }
 
-// isUniqueErr reports a unique-index violation from SQLite or from
-// PocketBase's record validation.
+// isUniqueErr reports a unique-index violation on the phone, from
+// PocketBase's record validation or from SQLite itself.
 func isUniqueErr(err error) bool {
-	s := err.Error()
-	return strings.Contains(s, "UNIQUE constraint failed") || strings.Contains(s, "validation_not_unique")
+	var verrs validation.Errors
+	if errors.As(err, &verrs) {
+		var ve validation.Error
+		if errors.As(verrs["phone"], &ve) && ve.Code() == "validation_not_unique" {
+			return true
+		}
+	}
+	return strings.Contains(err.Error(), "UNIQUE constraint failed")
 }
 
 func (p *Phones) boundElsewhere(memberID, phone string) (bool, error) {

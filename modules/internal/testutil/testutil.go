@@ -17,6 +17,7 @@ import (
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tests"
+	"golang.org/x/crypto/bcrypt"
 
 	_ "github.com/canyu/canyu/pb_migrations"
 	"github.com/canyu/canyu/ui"
@@ -50,12 +51,27 @@ func TemplateDir() (string, error) {
 		if templateErr = app.Bootstrap(); templateErr != nil {
 			return
 		}
-		templateErr = app.RunAllMigrations()
+		if templateErr = app.RunAllMigrations(); templateErr == nil {
+			templateErr = cheapPasswords(app)
+		}
 		if err := app.ResetBootstrapState(); templateErr == nil {
 			templateErr = err
 		}
 	})
 	return templateDir, templateErr
+}
+
+// cheapPasswords lowers the bcrypt cost of the test template's accounts:
+// tests create many members, and the production cost would dominate them.
+func cheapPasswords(app core.App) error {
+	users, err := app.FindCollectionByNameOrId("users")
+	if err != nil {
+		return err
+	}
+	if f, ok := users.Fields.GetByName(core.FieldNamePassword).(*core.PasswordField); ok {
+		f.Cost = bcrypt.MinCost
+	}
+	return app.Save(users)
 }
 
 // NewApp returns a fresh migrated app, removed when the test ends.
