@@ -1,0 +1,87 @@
+package hooks
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tests"
+)
+
+func newApp(t *testing.T) *tests.TestApp {
+	t.Helper()
+	app, err := tests.NewTestApp()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(app.Cleanup)
+	return app
+}
+
+func TestTriggerAfterCommit(t *testing.T) {
+	app := newApp(t)
+	ev := New()
+	fired := 0
+	ev.MemberSignedUp.BindFunc(func(e *MemberEvent) error { fired++; return e.Next() })
+
+	TriggerAfterCommit(app, ev.MemberSignedUp, &MemberEvent{App: app})
+	if fired != 1 {
+		t.Fatalf("outside a transaction: fired %d, want 1 at once", fired)
+	}
+
+	err := app.RunInTransaction(func(tx core.App) error {
+		TriggerAfterCommit(tx, ev.MemberSignedUp, &MemberEvent{App: app})
+		if fired != 1 {
+			t.Errorf("inside the transaction: fired %d before commit, want 1", fired)
+		}
+		return nil
+	})
+	if err != nil || fired != 2 {
+		t.Fatalf("after commit: fired %d (err %v), want 2", fired, err)
+	}
+
+	err = app.RunInTransaction(func(tx core.App) error {
+		TriggerAfterCommit(tx, ev.MemberSignedUp, &MemberEvent{App: app})
+		return errors.New("roll back")
+	})
+	if err == nil || fired != 2 {
+		t.Fatalf("after rollback: fired %d (err %v), want still 2", fired, err)
+	}
+}
+
+func TestAfterEventErrorDoesNotUndo(t *testing.T) {
+	app := newApp(t)
+	ev := New()
+	ev.PhoneBound.BindFunc(func(e *PhoneEvent) error { return errors.New("plugin broke") })
+	err := app.RunInTransaction(func(tx core.App) error {
+		TriggerAfterCommit(tx, ev.PhoneBound, &PhoneEvent{App: app})
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("a failing after-event handler made the transaction report %v, want nil", err)
+	}
+}
+
+func TestBeforeEventVeto(t *testing.T) {
+	ev := New()
+	ev.PhoneBinding.BindFunc(func(e *PhoneEvent) error { return errors.New("no") })
+	ran := false
+	err := ev.PhoneBinding.Trigger(&PhoneEvent{}, func(e *PhoneEvent) error { ran = true; return nil })
+	if err == nil || ran {
+		t.Fatalf("vetoed before-event: err %v, action ran %v; want an error and no action", err, ran)
+	}
+}
+
+func TestCatalogueIsDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../docs/hooks.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, info := range New().Catalogue() {
+		if !strings.Contains(string(doc), "`"+info.Name+"`") {
+			t.Errorf("docs/hooks.md does not document %s", info.Name)
+		}
+	}
+}
