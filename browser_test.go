@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// chromium finds Debian's chromium. Without it a local run skips; under CI
+// (CI=true) a missing browser fails the run.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("chromium is not installed; .ci/run installs it with apt-get install -y chromium")
+	}
+	t.Skip("chromium not found: install it (apt-get install -y chromium) to run the browser test")
+	return ""
+}
+
+// screenshotDir is where the browser tests leave their PNGs.
+func screenshotDir(t *testing.T) string {
+	dir := os.Getenv("CANYU_SCREENSHOTS")
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "canyu-screenshots")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium(t)),
+		chromedp.Flag("headless", true),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.WindowSize(1280, 900),
+	)
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancel)
+	ctx, cancel2 := chromedp.NewContext(actx)
+	t.Cleanup(cancel2)
+	ctx, cancel3 := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(cancel3)
+	return ctx
+}
+
+func shot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	p := filepath.Join(screenshotDir(t), name+".png")
+	if err := os.WriteFile(p, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", p)
+}
+
+// text reads the text of the element sel.
+func text(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Text(sel, chromedp.NodeVisible))
+	if err != nil {
+		t.Fatalf("read %s: %v", sel, err)
+	}
+	return strings.TrimSpace(s)
+}
+
+// TestBrowserSmoke signs up, signs out, signs in, opens the profile and
+// switches the language, in a real browser.
+func TestBrowserSmoke(t *testing.T) {
+	ctx := newBrowser(t)
+	_, _, base := newSite(t)
+
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(base+"/?lang=en"),
+		chromedp.WaitVisible(`.hero h1`),
+	); err != nil {
+		t.Fatalf("open home: %v", err)
+	}
+	shot(t, ctx, "home")
+
+	if err := chromedp.Do(ctx,
+		chromedp.Click(`.hero a[href="/signup"]`, chromedp.NodeVisible),
+		chromedp.WaitVisible(`#name`),
+		chromedp.SendKeys(`#name`, "Browser Fan"),
+		chromedp.SendKeys(`#email`, "browser@example.com"),
+		chromedp.SendKeys(`#password`, "browser-pass-1"),
+		chromedp.SendKeys(`#password_confirm`, "browser-pass-1"),
+		chromedp.SendKeys(`#city`, "Wuhan"),
+		chromedp.Submit(`#name`),
+		chromedp.WaitVisible(`.profile-head h1`),
+	); err != nil {
+		t.Fatalf("sign up: %v", err)
+	}
+	if h1, flash := text(t, ctx, `.profile-head h1`), text(t, ctx, `.flash`); h1 != "Browser Fan" || !strings.Contains(flash, "Welcome") {
+		t.Fatalf("after sign-up: h1 %q flash %q, want the profile of Browser Fan with a welcome", h1, flash)
+	}
+	shot(t, ctx, "profile")
+
+	if err := chromedp.Do(ctx,
+		chromedp.Click(`form[action="/signout"] button`, chromedp.NodeVisible),
+		chromedp.WaitVisible(`.topbar a[href="/signin"]`),
+		chromedp.Click(`.topbar a[href="/signin"]`, chromedp.NodeVisible),
+		chromedp.WaitVisible(`#email`),
+		chromedp.SendKeys(`#email`, "browser@example.com"),
+		chromedp.SendKeys(`#password`, "browser-pass-1"),
+		chromedp.Submit(`#email`),
+		chromedp.WaitVisible(`.member-chip`),
+		chromedp.Click(`.member-chip`, chromedp.NodeVisible),
+		chromedp.WaitVisible(`.profile-head h1`),
+	); err != nil {
+		t.Fatalf("sign in and open the profile: %v", err)
+	}
+	if h1 := text(t, ctx, `.profile-head h1`); h1 != "Browser Fan" {
+		t.Fatalf("profile after sign-in shows %q, want Browser Fan", h1)
+	}
+
+	if err := chromedp.Do(ctx,
+		chromedp.Click(`.lang-switch a[hreflang="zh-CN"]`, chromedp.NodeVisible),
+		chromedp.WaitVisible(`html[lang="zh-CN"] .grid-2`),
+	); err != nil {
+		t.Fatalf("switch language: %v", err)
+	}
+	if title := text(t, ctx, `.grid-2 .card h2`); title != "我的资料" {
+		t.Fatalf("after switching: heading %q, want 我的资料", title)
+	}
+	shot(t, ctx, "profile-zh")
+}
