@@ -88,7 +88,10 @@ func text(t *testing.T, ctx context.Context, sel string) string {
 // switches the language, in a real browser.
 func TestBrowserSmoke(t *testing.T) {
 	ctx := newBrowser(t)
-	_, _, base := newSite(t)
+	app, mods, base := newSite(t)
+	if err := seedDemo(app, mods); err != nil {
+		t.Fatal(err)
+	}
 
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(base+"/?lang=en"),

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
+	"io"
 	"net/http"
 	"time"
 
@@ -13,7 +15,7 @@ import (
 )
 
 // bindCommands adds Canyu's commands next to PocketBase's serve, superuser
-// and migrate: demo and healthcheck.
+// and migrate: demo (healthcheck runs before PocketBase starts, see main).
 func bindCommands(app *pocketbase.PocketBase, mods *Modules, demo *bool) {
 	migratecmd.MustRegister(app, app.RootCmd, migratecmd.Config{TemplateLang: migratecmd.TemplateLangGo, Dir: "pb_migrations"})
 
@@ -32,31 +34,6 @@ func bindCommands(app *pocketbase.PocketBase, mods *Modules, demo *bool) {
 		},
 	})
 
-	var url string
-	health := &cobra.Command{
-		Use:   "healthcheck",
-		Short: "Exit 0 when the server answers /api/health (for container health checks)",
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-			defer cancel()
-			req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-			if err != nil {
-				return err
-			}
-			res, err := http.DefaultClient.Do(req)
-			if err != nil {
-				return err
-			}
-			res.Body.Close()
-			if res.StatusCode != http.StatusOK {
-				return fmt.Errorf("healthcheck: %s answered %s", url, res.Status)
-			}
-			return nil
-		},
-	}
-	health.Flags().StringVar(&url, "url", "http://127.0.0.1:8090/api/health", "health endpoint to ask")
-	app.RootCmd.AddCommand(health)
-
 	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
 		if *demo {
 			if err := seedDemo(se.App, mods); err != nil {
@@ -65,4 +42,34 @@ func bindCommands(app *pocketbase.PocketBase, mods *Modules, demo *bool) {
 		}
 		return se.Next()
 	})
+}
+
+// healthcheck asks the health endpoint and returns the process exit code:
+// 0 when it answers 200. It opens no database, so a container can run it
+// every few seconds.
+func healthcheck(args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	url := fs.String("url", "http://127.0.0.1:8090/api/health", "health endpoint to ask")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, *url, nil)
+	if err != nil {
+		fmt.Fprintln(stderr, "healthcheck:", err)
+		return 2
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		fmt.Fprintln(stderr, "healthcheck:", err)
+		return 1
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		fmt.Fprintf(stderr, "healthcheck: %s answered %s\n", *url, res.Status)
+		return 1
+	}
+	return 0
 }

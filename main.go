@@ -15,6 +15,10 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "healthcheck" {
+		os.Exit(healthcheck(os.Args[2:], os.Stderr))
+	}
+
 	cfg, err := config.Load(config.PathFromArgs(os.Args[1:]))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -140,3 +140,16 @@ func TestModulesCanBeSwitchedOff(t *testing.T) {
 		}
 	}
 }
+
+func TestHealthcheck(t *testing.T) {
+	_, _, base := newSite(t)
+	if code := healthcheck([]string{"--url", base + "/api/health"}, io.Discard); code != 0 {
+		t.Errorf("healthcheck(running site) = %d, want 0", code)
+	}
+	if code := healthcheck([]string{"--url", base + "/api/nothing"}, io.Discard); code != 1 {
+		t.Errorf("healthcheck(404) = %d, want 1", code)
+	}
+	if code := healthcheck([]string{"--url", "http://127.0.0.1:1/api/health"}, io.Discard); code != 1 {
+		t.Errorf("healthcheck(nothing listening) = %d, want 1", code)
+	}
+}
