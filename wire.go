@@ -8,6 +8,7 @@ import (
 
 	"github.com/canyu/canyu/config"
 	"github.com/canyu/canyu/hooks"
+	"github.com/canyu/canyu/modules/live"
 	"github.com/canyu/canyu/modules/members"
 	"github.com/canyu/canyu/ui"
 )
@@ -36,6 +37,9 @@ type Modules struct {
 	UI     *ui.Shell
 	Events *hooks.Events
 	List   []module
+	// Live is the live-counters hub, nil when switched off. Modules that
+	// publish counters receive it as their own small Publisher interface.
+	Live *live.Module
 }
 
 // wire builds the shell and the enabled modules and registers them on app.
@@ -52,6 +56,10 @@ func wire(app core.App, cfg config.Config, o Overrides) (*Modules, error) {
 	events := hooks.New()
 	mods := &Modules{UI: shell, Events: events}
 
+	if cfg.Live.Enabled {
+		mods.Live = live.New(cfg.Live, live.Deps{PublicURL: cfg.App.PublicURL, Now: now})
+		mods.List = append(mods.List, mods.Live)
+	}
 	if cfg.Members.Enabled {
 		mods.List = append(mods.List, members.New(cfg.Members, members.Deps{Events: events, UI: shell, Now: now, SMS: o.SMS}))
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/viper"
 
+	"github.com/canyu/canyu/modules/live"
 	"github.com/canyu/canyu/modules/members"
 	"github.com/canyu/canyu/ui"
 )
@@ -26,6 +27,7 @@ type Config struct {
 	App     AppConfig      `mapstructure:"app"`
 	UI      ui.Config      `mapstructure:"ui"`
 	Members members.Config `mapstructure:"members"`
+	Live    live.Config    `mapstructure:"live"`
 }
 
 // AppConfig holds process-wide settings.
@@ -52,6 +54,7 @@ func Default() Config {
 		},
 		UI:      ui.DefaultConfig(),
 		Members: members.DefaultConfig(),
+		Live:    live.DefaultConfig(),
 	}
 }
 
@@ -98,6 +101,9 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("config: %w", err))
 	}
 	if err := c.Members.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("config: %w", err))
+	}
+	if err := c.Live.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("config: %w", err))
 	}
 	return errors.Join(errs...)

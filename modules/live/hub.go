@@ -1,0 +1,226 @@
+package live
+
+import (
+	"encoding/json"
+	"maps"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// Snapshot is what a client receives: the whole state of one channel at one
+// version. Versions only increase, so a client drops anything older than
+// what it has.
+type Snapshot struct {
+	Channel string         `json:"channel"`
+	Version uint64         `json:"version"`
+	Data    map[string]any `json:"data"`
+}
+
+// Hub keeps the latest state of every channel and fans it out to
+// subscribers at most Rate times per second per channel. It knows no module:
+// modules publish named values into named channels.
+type Hub struct {
+	cfg   Config
+	now   func() time.Time
+	queue chan *conn // connections with frames waiting; each at most once
+
+	mu       sync.Mutex
+	channels map[string]*channel
+	dirty    map[*channel]struct{}
+
+	stop     chan struct{}
+	stopOnce sync.Once
+	wg       sync.WaitGroup
+}
+
+type channel struct {
+	name    string
+	version uint64
+	data    map[string]any
+	frame   *websocket.PreparedMessage // the latest version, as sent
+	subs    map[*conn]struct{}
+}
+
+// NewHub returns a running hub; call Close to stop it.
+func NewHub(cfg Config, maxConns int, now func() time.Time) *Hub {
+	h := &Hub{
+		cfg:      cfg,
+		now:      now,
+		queue:    make(chan *conn, maxConns+16),
+		channels: map[string]*channel{},
+		dirty:    map[*channel]struct{}{},
+		stop:     make(chan struct{}),
+	}
+	for range cfg.Writers {
+		h.wg.Go(h.writer)
+	}
+	h.wg.Go(h.ticker)
+	return h
+}
+
+// Close stops the hub's goroutines. Connections are closed by their owner.
+func (h *Hub) Close() {
+	h.stopOnce.Do(func() { close(h.stop) })
+	h.wg.Wait()
+}
+
+// Publish merges values into channel's state. Subscribers get the new state
+// at the next tick; several publishes within one tick become one update.
+func (h *Hub) Publish(name string, values map[string]any) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	ch := h.channelLocked(name)
+	if ch.data == nil {
+		ch.data = make(map[string]any, len(values))
+	}
+	maps.Copy(ch.data, values)
+	ch.version++
+	h.dirty[ch] = struct{}{}
+}
+
+// Snapshot returns the current state of a channel (version 0 when nothing
+// was ever published).
+func (h *Hub) Snapshot(name string) Snapshot {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	s := Snapshot{Channel: name, Data: map[string]any{}}
+	if ch, ok := h.channels[name]; ok {
+		s.Version = ch.version
+		maps.Copy(s.Data, ch.data)
+	}
+	return s
+}
+
+func (h *Hub) channelLocked(name string) *channel {
+	ch, ok := h.channels[name]
+	if !ok {
+		ch = &channel{name: name, subs: map[*conn]struct{}{}}
+		h.channels[name] = ch
+	}
+	return ch
+}
+
+// subscribe adds c to channel name and hands it the current frame, if any.
+func (h *Hub) subscribe(c *conn, name string) {
+	h.mu.Lock()
+	ch := h.channelLocked(name)
+	ch.subs[c] = struct{}{}
+	frame := ch.frame
+	if frame == nil && ch.version > 0 {
+		frame, _ = prepare(ch)
+		ch.frame = frame
+	}
+	h.mu.Unlock()
+	if frame != nil {
+		h.offer(c, name, frame)
+	}
+}
+
+func (h *Hub) unsubscribe(c *conn, name string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if ch, ok := h.channels[name]; ok {
+		delete(ch.subs, c)
+		h.dropIfIdleLocked(ch)
+	}
+}
+
+// dropIfIdleLocked forgets a channel nobody follows and nobody fed.
+func (h *Hub) dropIfIdleLocked(ch *channel) {
+	if len(ch.subs) == 0 && ch.version == 0 {
+		delete(h.channels, ch.name)
+	}
+}
+
+func prepare(ch *channel) (*websocket.PreparedMessage, error) {
+	b, err := json.Marshal(Snapshot{Channel: ch.name, Version: ch.version, Data: ch.data})
+	if err != nil {
+		return nil, err
+	}
+	return websocket.NewPreparedMessage(websocket.TextMessage, b)
+}
+
+// ticker flushes dirty channels Rate times a second: one prepared frame per
+// channel per tick, handed to every subscriber's latest-value slot.
+func (h *Hub) ticker() {
+	t := time.NewTicker(time.Second / time.Duration(h.cfg.Rate))
+	defer t.Stop()
+	for {
+		select {
+		case <-h.stop:
+			return
+		case <-t.C:
+			h.flush()
+		}
+	}
+}
+
+type delivery struct {
+	name  string
+	frame *websocket.PreparedMessage
+	subs  []*conn
+}
+
+func (h *Hub) flush() {
+	h.mu.Lock()
+	if len(h.dirty) == 0 {
+		h.mu.Unlock()
+		return
+	}
+	out := make([]delivery, 0, len(h.dirty))
+	for ch := range h.dirty {
+		frame, err := prepare(ch)
+		if err != nil {
+			continue // a value that cannot be JSON: dropped, the previous frame stays
+		}
+		ch.frame = frame
+		d := delivery{name: ch.name, frame: frame, subs: make([]*conn, 0, len(ch.subs))}
+		for c := range ch.subs {
+			d.subs = append(d.subs, c)
+		}
+		out = append(out, d)
+	}
+	clear(h.dirty)
+	h.mu.Unlock()
+	for _, d := range out {
+		for _, c := range d.subs {
+			h.offer(c, d.name, d.frame)
+		}
+	}
+}
+
+// offer puts frame into c's slot for channel name, replacing an older frame
+// the client has not taken yet, and queues c for a writer.
+func (h *Hub) offer(c *conn, name string, frame *websocket.PreparedMessage) {
+	if c.setPending(name, frame) {
+		select {
+		case h.queue <- c:
+		default:
+			// cannot happen: the queue holds every connection once
+			c.closeWith(websocket.CloseTryAgainLater, "server overloaded")
+		}
+	}
+}
+
+// writer takes queued connections and writes their pending frames. A client
+// that cannot take a frame within WriteTimeout is closed; the other writers
+// go on meanwhile.
+func (h *Hub) writer() {
+	for {
+		select {
+		case <-h.stop:
+			return
+		case c := <-h.queue:
+			frames := c.takePending()
+			for _, f := range frames {
+				if err := c.write(f, h.now().Add(h.cfg.WriteTimeout)); err != nil {
+					c.closeWith(websocket.CloseGoingAway, "too slow")
+					break
+				}
+			}
+		}
+	}
+}
+

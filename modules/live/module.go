@@ -1,0 +1,367 @@
+// Package live is Canyu's live counters: one WebSocket endpoint, /api/live,
+// where clients follow named channels ("site", "topic:<id>", "sale:<id>" ...)
+// and receive versioned snapshots, coalesced to a few updates per second.
+// Modules publish through a small Publish method; the hub knows no module.
+package live
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/pocketbase/pocketbase/apis"
+	"github.com/pocketbase/pocketbase/core"
+)
+
+// Deps are what the module needs from the process.
+type Deps struct {
+	PublicURL string
+	Now       func() time.Time
+}
+
+// Module is the live module.
+type Module struct {
+	cfg      Config
+	deps     Deps
+	hub      *Hub
+	maxConns int
+	upgrader websocket.Upgrader
+
+	mu      sync.Mutex
+	total   int
+	perIP   map[string]int
+	members map[string]int // member id -> open connections
+	guests  int
+
+	rulesMu sync.RWMutex
+	rules   []rule
+}
+
+// Rule decides whether member (nil for a guest) may follow channel.
+type Rule func(member *core.Record, channel string) bool
+
+type rule struct {
+	prefix string
+	allow  Rule
+}
+
+// Public lets anyone follow a channel.
+func Public(*core.Record, string) bool { return true }
+
+// OwnMember lets only the member whose id ends the channel name follow it
+// ("member:<id>").
+func OwnMember(m *core.Record, channel string) bool {
+	return m != nil && strings.TrimPrefix(channel, "member:") == m.Id
+}
+
+// New returns the module with its hub running.
+func New(cfg Config, deps Deps) *Module {
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	m := &Module{cfg: cfg, deps: deps, perIP: map[string]int{}, members: map[string]int{}}
+	m.maxConns = connectionCap(cfg.MaxConnections)
+	m.hub = NewHub(cfg, m.maxConns, deps.Now)
+	m.upgrader = websocket.Upgrader{
+		ReadBufferSize:  512,
+		WriteBufferSize: 1024,
+		WriteBufferPool: &sync.Pool{}, // idle connections hold no write buffer
+		CheckOrigin:     m.checkOrigin,
+	}
+	for _, p := range []string{"site", "topic:", "release:", "sale:", "meetup:", "club:"} {
+		m.Allow(p, Public)
+	}
+	m.Allow("member:", OwnMember)
+	return m
+}
+
+// Name returns "live".
+func (m *Module) Name() string { return "live" }
+
+// Hub returns the hub modules publish into.
+func (m *Module) Hub() *Hub { return m.hub }
+
+// Publish merges values into a channel; see Hub.Publish.
+func (m *Module) Publish(channel string, values map[string]any) { m.hub.Publish(channel, values) }
+
+// MaxConnections is the connection cap in force.
+func (m *Module) MaxConnections() int { return m.maxConns }
+
+// Allow registers who may follow the channels whose name is prefix or starts
+// with it. The first matching rule decides; a channel no rule matches is
+// refused.
+func (m *Module) Allow(prefix string, r Rule) {
+	m.rulesMu.Lock()
+	defer m.rulesMu.Unlock()
+	m.rules = append(m.rules, rule{prefix, r})
+}
+
+func (m *Module) allowed(member *core.Record, channel string) bool {
+	if len(channel) == 0 || len(channel) > 128 {
+		return false
+	}
+	m.rulesMu.RLock()
+	defer m.rulesMu.RUnlock()
+	for _, r := range m.rules {
+		if channel == r.prefix || strings.HasSuffix(r.prefix, ":") && strings.HasPrefix(channel, r.prefix) && len(channel) > len(r.prefix) {
+			return r.allow(member, channel)
+		}
+	}
+	return false
+}
+
+// Register binds /api/live (WebSocket) and /api/live/snapshot (JSON polling).
+func (m *Module) Register(app core.App) error {
+	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
+		se.Router.GET("/api/live", m.serveWS).Bind(apis.SkipSuccessActivityLog())
+		se.Router.GET("/api/live/snapshot", m.serveSnapshot)
+		return se.Next()
+	})
+	app.OnTerminate().BindFunc(func(e *core.TerminateEvent) error {
+		m.hub.Close()
+		return e.Next()
+	})
+	return nil
+}
+
+// connectionCap keeps the connection cap under the open-file limit, with a
+// reserve for the database, uploads and ordinary requests.
+func connectionCap(configured int) int {
+	const reserve = 512
+	var lim syscall.Rlimit
+	limit := 1 << 20
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err == nil && lim.Cur > reserve {
+		limit = int(lim.Cur) - reserve
+	}
+	if configured > 0 && configured < limit {
+		return configured
+	}
+	return limit
+}
+
+func (m *Module) checkOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true // not a browser
+	}
+	u, err := url.Parse(origin)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(u.Host, r.Host) {
+		return true
+	}
+	for _, allowed := range append([]string{m.deps.PublicURL}, m.cfg.AllowedOrigins...) {
+		if strings.EqualFold(strings.TrimRight(allowed, "/"), strings.TrimRight(origin, "/")) {
+			return true
+		}
+	}
+	return false
+}
+
+// admit counts a new connection or says why it cannot be taken.
+func (m *Module) admit(ip, member string) (ok bool, code int, reason string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	switch {
+	case m.total >= m.maxConns:
+		return false, websocket.CloseTryAgainLater, "server full, try again later"
+	case m.perIP[ip] >= m.cfg.MaxPerIP:
+		return false, websocket.ClosePolicyViolation, "too many connections from your address"
+	}
+	m.total++
+	m.perIP[ip]++
+	if member != "" {
+		m.members[member]++
+	} else {
+		m.guests++
+	}
+	m.publishOnlineLocked()
+	return true, 0, ""
+}
+
+func (m *Module) release(ip, member string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.total--
+	if m.perIP[ip]--; m.perIP[ip] <= 0 {
+		delete(m.perIP, ip)
+	}
+	if member != "" {
+		if m.members[member]--; m.members[member] <= 0 {
+			delete(m.members, member)
+		}
+	} else {
+		m.guests--
+	}
+	m.publishOnlineLocked()
+}
+
+// publishOnlineLocked puts "members online now" on the site channel.
+func (m *Module) publishOnlineLocked() {
+	m.hub.Publish("site", map[string]any{
+		"online":         len(m.members) + m.guests,
+		"members_online": len(m.members),
+		"guests_online":  m.guests,
+	})
+}
+
+// clientMessage is what a client sends.
+type clientMessage struct {
+	Type     string   `json:"type"` // subscribe | unsubscribe
+	Channels []string `json:"channels"`
+}
+
+// serverNotice answers a client message that could not be honoured.
+type serverNotice struct {
+	Type    string `json:"type"` // error | subscribed
+	Channel string `json:"channel,omitempty"`
+	Message string `json:"message,omitempty"`
+}
+
+func (m *Module) serveWS(e *core.RequestEvent) error {
+	var member *core.Record
+	if e.Auth != nil && e.Auth.Collection().Name == "users" {
+		member = e.Auth
+	}
+	ws, err := m.upgrader.Upgrade(e.Response, e.Request, nil)
+	if err != nil {
+		return nil // the upgrader already answered (403 for a foreign Origin, 400 otherwise)
+	}
+	ip := e.RealIP()
+	memberID := ""
+	if member != nil {
+		memberID = member.Id
+	}
+	c := &conn{ws: ws, ip: ip, member: memberID, subs: map[string]struct{}{}}
+	if ok, code, reason := m.admit(ip, memberID); !ok {
+		c.closeWith(code, reason)
+		return nil
+	}
+	defer m.release(ip, memberID)
+	m.read(c, member)
+	return nil
+}
+
+// read is the connection's only goroutine of its own: it reads subscribe and
+// unsubscribe messages and keeps the ping deadline.
+func (m *Module) read(c *conn, member *core.Record) {
+	defer func() {
+		for name := range c.subs {
+			m.hub.unsubscribe(c, name)
+		}
+		c.closeWith(websocket.CloseNormalClosure, "")
+	}()
+	pongWait := 2 * m.cfg.PingInterval
+	c.ws.SetReadLimit(m.cfg.ReadLimit)
+	_ = c.ws.SetReadDeadline(time.Now().Add(pongWait))
+	c.ws.SetPongHandler(func(string) error { return c.ws.SetReadDeadline(time.Now().Add(pongWait)) })
+	stopPing := m.pinger(c)
+	defer stopPing()
+	for {
+		var msg clientMessage
+		if err := c.ws.ReadJSON(&msg); err != nil {
+			if strings.Contains(err.Error(), "read limit") {
+				c.closeWith(websocket.CloseMessageTooBig, "message too big")
+			}
+			return
+		}
+		_ = c.ws.SetReadDeadline(time.Now().Add(pongWait))
+		switch msg.Type {
+		case "subscribe":
+			for _, name := range msg.Channels {
+				if _, dup := c.subs[name]; dup {
+					continue
+				}
+				if len(c.subs) >= m.cfg.MaxSubscriptions {
+					m.notice(c, serverNotice{Type: "error", Channel: name, Message: fmt.Sprintf("at most %d channels per connection", m.cfg.MaxSubscriptions)})
+					continue
+				}
+				if !m.allowed(member, name) {
+					m.notice(c, serverNotice{Type: "error", Channel: name, Message: "not allowed: unknown channel or sign-in required"})
+					continue
+				}
+				c.subs[name] = struct{}{}
+				m.hub.subscribe(c, name)
+			}
+		case "unsubscribe":
+			for _, name := range msg.Channels {
+				if _, ok := c.subs[name]; ok {
+					delete(c.subs, name)
+					m.hub.unsubscribe(c, name)
+				}
+			}
+		default:
+			m.notice(c, serverNotice{Type: "error", Message: "unknown message type; send subscribe or unsubscribe"})
+		}
+	}
+}
+
+func (m *Module) notice(c *conn, n serverNotice) {
+	if err := c.writeJSON(n, time.Now().Add(m.cfg.WriteTimeout)); err != nil {
+		c.closeWith(websocket.CloseGoingAway, "too slow")
+	}
+}
+
+// pinger pings the client every PingInterval from a shared timer, so idle
+// connections cost no goroutine of their own beyond the reader.
+func (m *Module) pinger(c *conn) (stop func()) {
+	var t *time.Timer
+	var mu sync.Mutex
+	stopped := false
+	var ping func()
+	ping = func() {
+		if c.isClosed() {
+			return
+		}
+		if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(m.cfg.WriteTimeout)); err != nil {
+			c.closeWith(websocket.CloseGoingAway, "ping failed")
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if !stopped {
+			t.Reset(m.cfg.PingInterval)
+		}
+	}
+	mu.Lock()
+	t = time.AfterFunc(m.cfg.PingInterval, ping)
+	mu.Unlock()
+	return func() {
+		mu.Lock()
+		defer mu.Unlock()
+		stopped = true
+		t.Stop()
+	}
+}
+
+// serveSnapshot is the polling fallback for clients whose network blocks
+// WebSocket: GET /api/live/snapshot?channels=site,topic:abc.
+func (m *Module) serveSnapshot(e *core.RequestEvent) error {
+	var member *core.Record
+	if e.Auth != nil && e.Auth.Collection().Name == "users" {
+		member = e.Auth
+	}
+	names := strings.Split(e.Request.URL.Query().Get("channels"), ",")
+	if len(names) > m.cfg.MaxSubscriptions {
+		return e.BadRequestError(fmt.Sprintf("at most %d channels", m.cfg.MaxSubscriptions), nil)
+	}
+	out := make(map[string]Snapshot, len(names))
+	for _, n := range names {
+		n = strings.TrimSpace(n)
+		if n == "" {
+			continue
+		}
+		if !m.allowed(member, n) {
+			return e.ForbiddenError("not allowed: "+n, nil)
+		}
+		out[n] = m.hub.Snapshot(n)
+	}
+	e.Response.Header().Set("Cache-Control", "no-store")
+	return e.JSON(http.StatusOK, out)
+}
