@@ -99,6 +99,14 @@ func TestBrowserSmoke(t *testing.T) {
 	); err != nil {
 		t.Fatalf("open home: %v", err)
 	}
+	// the live client connects over WebSocket and fills the online counter
+	deadline := time.Now().Add(10 * time.Second)
+	for online := ""; online == "" || online == "–" || online == "0"; online = text(t, ctx, `[data-live="site.online"]`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("footer online counter = %q after 10 s, want a live number", online)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	shot(t, ctx, "home")
 
 	if err := chromedp.Do(ctx,

@@ -223,4 +223,3 @@ func (h *Hub) writer() {
 		}
 	}
 }
-
