@@ -25,6 +25,7 @@ type Hub struct {
 	cfg   Config
 	now   func() time.Time
 	queue chan *conn // connections with frames waiting; each at most once
+	kick  chan struct{}
 
 	mu       sync.Mutex
 	channels map[string]*channel
@@ -41,6 +42,7 @@ type channel struct {
 	data    map[string]any
 	frame   *websocket.PreparedMessage // the latest version, as sent
 	subs    map[*conn]struct{}
+	next    time.Time // earliest time of the channel's next frame
 }
 
 // NewHub returns a running hub; call Close to stop it.
@@ -49,6 +51,7 @@ func NewHub(cfg Config, maxConns int, now func() time.Time) *Hub {
 		cfg:      cfg,
 		now:      now,
 		queue:    make(chan *conn, maxConns+16),
+		kick:     make(chan struct{}, 1),
 		channels: map[string]*channel{},
 		dirty:    map[*channel]struct{}{},
 		stop:     make(chan struct{}),
@@ -56,7 +59,7 @@ func NewHub(cfg Config, maxConns int, now func() time.Time) *Hub {
 	for range cfg.Writers {
 		h.wg.Go(h.writer)
 	}
-	h.wg.Go(h.ticker)
+	h.wg.Go(h.flusher)
 	return h
 }
 
@@ -78,6 +81,10 @@ func (h *Hub) Publish(name string, values map[string]any) {
 	maps.Copy(ch.data, values)
 	ch.version++
 	h.dirty[ch] = struct{}{}
+	select {
+	case h.kick <- struct{}{}:
+	default:
+	}
 }
 
 // Snapshot returns the current state of a channel (version 0 when nothing
@@ -142,18 +149,26 @@ func prepare(ch *channel) (*websocket.PreparedMessage, error) {
 	return websocket.NewPreparedMessage(websocket.TextMessage, b)
 }
 
-// ticker flushes dirty channels Rate times a second: one prepared frame per
-// channel per tick, handed to every subscriber's latest-value slot.
-func (h *Hub) ticker() {
-	t := time.NewTicker(time.Second / time.Duration(h.cfg.Rate))
-	defer t.Stop()
+// flusher sends a channel's new state as soon as it changes, unless the
+// channel already sent a frame less than 1/Rate ago: then the state waits
+// for that moment, and whatever was published meanwhile goes out as one
+// frame (the latest wins). One prepared frame per channel is handed to
+// every subscriber's latest-value slot.
+func (h *Hub) flusher() {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
 	for {
 		select {
 		case <-h.stop:
 			return
-		case <-t.C:
-			h.flush()
+		case <-h.kick:
+		case <-timer.C:
 		}
+		wait := h.flush()
+		if wait <= 0 {
+			wait = time.Hour
+		}
+		timer.Reset(wait)
 	}
 }
 
@@ -163,32 +178,41 @@ type delivery struct {
 	subs  []*conn
 }
 
-func (h *Hub) flush() {
+// flush sends every dirty channel that is due and returns how long until
+// the next one is (0 when none waits).
+func (h *Hub) flush() time.Duration {
+	interval := time.Second / time.Duration(h.cfg.Rate)
+	now := time.Now()
+	var wait time.Duration
 	h.mu.Lock()
-	if len(h.dirty) == 0 {
-		h.mu.Unlock()
-		return
-	}
 	out := make([]delivery, 0, len(h.dirty))
 	for ch := range h.dirty {
+		if d := ch.next.Sub(now); d > 0 {
+			if wait == 0 || d < wait {
+				wait = d
+			}
+			continue
+		}
+		delete(h.dirty, ch)
 		frame, err := prepare(ch)
 		if err != nil {
 			continue // a value that cannot be JSON: dropped, the previous frame stays
 		}
 		ch.frame = frame
+		ch.next = now.Add(interval)
 		d := delivery{name: ch.name, frame: frame, subs: make([]*conn, 0, len(ch.subs))}
 		for c := range ch.subs {
 			d.subs = append(d.subs, c)
 		}
 		out = append(out, d)
 	}
-	clear(h.dirty)
 	h.mu.Unlock()
 	for _, d := range out {
 		for _, c := range d.subs {
 			h.offer(c, d.name, d.frame)
 		}
 	}
+	return wait
 }
 
 // offer puts frame into c's slot for channel name, replacing an older frame

@@ -199,11 +199,31 @@ func TestMemberChannelForItsMember(t *testing.T) {
 	}
 }
 
+// waitOpen waits until the server counts n open connections (the handshake
+// returns to the client before the server admits the connection).
+func (s *site) waitOpen(n int) {
+	s.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		s.mod.mu.Lock()
+		total := s.mod.total
+		s.mod.mu.Unlock()
+		if total == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("%d connections open, want %d", total, n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func TestConnectionCaps(t *testing.T) {
 	t.Run("per ip", func(t *testing.T) {
 		s := newSite(t, func(c *Config) { c.MaxPerIP = 2 })
 		s.dial(nil)
 		s.dial(nil)
+		s.waitOpen(2)
 		third := s.dial(nil)
 		if code := closeCode(t, third); code != websocket.ClosePolicyViolation {
 			t.Fatalf("third connection from one IP closed with %d, want %d", code, websocket.ClosePolicyViolation)
@@ -213,6 +233,7 @@ func TestConnectionCaps(t *testing.T) {
 		s := newSite(t, func(c *Config) { c.MaxConnections = 2 })
 		s.dial(nil)
 		s.dial(nil)
+		s.waitOpen(2)
 		third := s.dial(nil)
 		if code := closeCode(t, third); code != websocket.CloseTryAgainLater {
 			t.Fatalf("connection over the cap closed with %d, want %d", code, websocket.CloseTryAgainLater)
@@ -258,19 +279,7 @@ func TestSlowConsumerIsClosedWithoutDelayingOthers(t *testing.T) {
 		}
 	}()
 	<-done
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		s.mod.mu.Lock()
-		total := s.mod.total
-		s.mod.mu.Unlock()
-		if total == 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d connections open, want the slow one closed", total)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	s.waitOpen(1) // the slow one is closed
 	// one tick is 50 ms; the slow client's write timeout is 300 ms
 	if lag := time.Duration(lagMax.Load()); lag > time.Second {
 		t.Errorf("fast client's worst lag %v while a slow client stalled, want well under a second", lag)
