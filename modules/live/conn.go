@@ -9,16 +9,22 @@ import (
 
 // conn is one client. Frames wait in a latest-value slot per channel, never
 // in a queue: a slow client only ever owes the newest state.
+type pendingFrame struct {
+	channel string
+	frame   *websocket.PreparedMessage
+}
+
 type conn struct {
 	ws     *websocket.Conn
 	ip     string
 	member string // member id, "" for a guest
 
 	mu      sync.Mutex
-	pending map[string]*websocket.PreparedMessage
+	pending []pendingFrame // one per channel at most; usually none or one
 	queued  bool
 	closed  bool
-	subs    map[string]struct{}
+	subs    []string // channels followed (few: a slice is smaller than a map)
+	ping    *time.Timer
 
 	writeMu sync.Mutex
 }
@@ -31,10 +37,17 @@ func (c *conn) setPending(channel string, frame *websocket.PreparedMessage) bool
 	if c.closed {
 		return false
 	}
-	if c.pending == nil {
-		c.pending = make(map[string]*websocket.PreparedMessage, 1)
+	replaced := false
+	for i := range c.pending {
+		if c.pending[i].channel == channel {
+			c.pending[i].frame = frame
+			replaced = true
+			break
+		}
 	}
-	c.pending[channel] = frame
+	if !replaced {
+		c.pending = append(c.pending, pendingFrame{channel, frame})
+	}
 	if c.queued {
 		return false
 	}
@@ -49,11 +62,11 @@ func (c *conn) takePending() []*websocket.PreparedMessage {
 	if len(c.pending) == 0 || c.closed {
 		return nil
 	}
-	out := make([]*websocket.PreparedMessage, 0, len(c.pending))
-	for k, f := range c.pending {
-		out = append(out, f)
-		delete(c.pending, k)
+	out := make([]*websocket.PreparedMessage, len(c.pending))
+	for i, p := range c.pending {
+		out[i] = p.frame
 	}
+	c.pending = c.pending[:0]
 	return out
 }
 
@@ -75,6 +88,25 @@ func (c *conn) writeJSON(v any, deadline time.Time) error {
 	return c.ws.WriteJSON(v)
 }
 
+func (c *conn) follows(channel string) bool {
+	for _, s := range c.subs {
+		if s == channel {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *conn) unfollow(channel string) bool {
+	for i, s := range c.subs {
+		if s == channel {
+			c.subs = append(c.subs[:i], c.subs[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
 // closeWith sends a close frame with a reason and closes the socket. It is
 // safe to call more than once and from any goroutine.
 func (c *conn) closeWith(code int, reason string) {
@@ -85,6 +117,9 @@ func (c *conn) closeWith(code int, reason string) {
 	}
 	c.closed = true
 	c.pending = nil
+	if c.ping != nil {
+		c.ping.Stop()
+	}
 	c.mu.Unlock()
 	_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
 	_ = c.ws.Close()

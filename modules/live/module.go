@@ -5,6 +5,7 @@
 package live
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -68,7 +69,7 @@ func New(cfg Config, deps Deps) *Module {
 	m.maxConns = connectionCap(cfg.MaxConnections)
 	m.hub = NewHub(cfg, m.maxConns, deps.Now)
 	m.upgrader = websocket.Upgrader{
-		ReadBufferSize:  512,
+		ReadBufferSize:  256, // clients send a few short messages
 		WriteBufferSize: 1024,
 		WriteBufferPool: &sync.Pool{}, // idle connections hold no write buffer
 		CheckOrigin:     m.checkOrigin,
@@ -238,13 +239,18 @@ func (m *Module) serveWS(e *core.RequestEvent) error {
 	if member != nil {
 		memberID = member.Id
 	}
-	c := &conn{ws: ws, ip: ip, member: memberID, subs: map[string]struct{}{}}
+	c := &conn{ws: ws, ip: ip, member: memberID}
 	if ok, code, reason := m.admit(ip, memberID); !ok {
 		c.closeWith(code, reason)
 		return nil
 	}
-	defer m.release(ip, memberID)
-	m.read(c, member)
+	// The request's goroutine carries a deep stack (net/http, the router,
+	// every middleware). The connection gets a fresh goroutine instead and
+	// the request ends here: the socket is hijacked, nothing is lost.
+	go func() {
+		defer m.release(ip, memberID)
+		m.read(c, member)
+	}()
 	return nil
 }
 
@@ -252,7 +258,7 @@ func (m *Module) serveWS(e *core.RequestEvent) error {
 // unsubscribe messages and keeps the ping deadline.
 func (m *Module) read(c *conn, member *core.Record) {
 	defer func() {
-		for name := range c.subs {
+		for _, name := range c.subs {
 			m.hub.unsubscribe(c, name)
 		}
 		c.closeWith(websocket.CloseNormalClosure, "")
@@ -261,44 +267,58 @@ func (m *Module) read(c *conn, member *core.Record) {
 	c.ws.SetReadLimit(m.cfg.ReadLimit)
 	_ = c.ws.SetReadDeadline(time.Now().Add(pongWait))
 	c.ws.SetPongHandler(func(string) error { return c.ws.SetReadDeadline(time.Now().Add(pongWait)) })
-	stopPing := m.pinger(c)
-	defer stopPing()
+	m.startPing(c)
 	for {
-		var msg clientMessage
-		if err := c.ws.ReadJSON(&msg); err != nil {
-			if strings.Contains(err.Error(), "read limit") {
-				c.closeWith(websocket.CloseMessageTooBig, "message too big")
-			}
+		_, raw, err := c.ws.ReadMessage()
+		if err != nil {
 			return
 		}
 		_ = c.ws.SetReadDeadline(time.Now().Add(pongWait))
-		switch msg.Type {
-		case "subscribe":
-			for _, name := range msg.Channels {
-				if _, dup := c.subs[name]; dup {
-					continue
-				}
-				if len(c.subs) >= m.cfg.MaxSubscriptions {
-					m.notice(c, serverNotice{Type: "error", Channel: name, Message: fmt.Sprintf("at most %d channels per connection", m.cfg.MaxSubscriptions)})
-					continue
-				}
-				if !m.allowed(member, name) {
-					m.notice(c, serverNotice{Type: "error", Channel: name, Message: "not allowed: unknown channel or sign-in required"})
-					continue
-				}
-				c.subs[name] = struct{}{}
-				m.hub.subscribe(c, name)
+		// Decoding JSON takes a deep stack; a short-lived goroutine does it so
+		// the connection's long-lived reader keeps a small one (thousands of
+		// idle readers are most of the hub's memory). The reader waits, so
+		// messages are still handled in order.
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			m.handle(c, member, raw)
+		}()
+		<-done
+	}
+}
+
+// handle applies one client message.
+func (m *Module) handle(c *conn, member *core.Record, raw []byte) {
+	var msg clientMessage
+	if err := json.Unmarshal(raw, &msg); err != nil {
+		m.notice(c, serverNotice{Type: "error", Message: "not JSON: send {\"type\":\"subscribe\",\"channels\":[...]}"})
+		return
+	}
+	switch msg.Type {
+	case "subscribe":
+		for _, name := range msg.Channels {
+			if c.follows(name) {
+				continue
 			}
-		case "unsubscribe":
-			for _, name := range msg.Channels {
-				if _, ok := c.subs[name]; ok {
-					delete(c.subs, name)
-					m.hub.unsubscribe(c, name)
-				}
+			if len(c.subs) >= m.cfg.MaxSubscriptions {
+				m.notice(c, serverNotice{Type: "error", Channel: name, Message: fmt.Sprintf("at most %d channels per connection", m.cfg.MaxSubscriptions)})
+				continue
 			}
-		default:
-			m.notice(c, serverNotice{Type: "error", Message: "unknown message type; send subscribe or unsubscribe"})
+			if !m.allowed(member, name) {
+				m.notice(c, serverNotice{Type: "error", Channel: name, Message: "not allowed: unknown channel or sign-in required"})
+				continue
+			}
+			c.subs = append(c.subs, name)
+			m.hub.subscribe(c, name)
 		}
+	case "unsubscribe":
+		for _, name := range msg.Channels {
+			if c.unfollow(name) {
+				m.hub.unsubscribe(c, name)
+			}
+		}
+	default:
+		m.notice(c, serverNotice{Type: "error", Message: "unknown message type; send subscribe or unsubscribe"})
 	}
 }
 
@@ -308,35 +328,25 @@ func (m *Module) notice(c *conn, n serverNotice) {
 	}
 }
 
-// pinger pings the client every PingInterval from a shared timer, so idle
-// connections cost no goroutine of their own beyond the reader.
-func (m *Module) pinger(c *conn) (stop func()) {
-	var t *time.Timer
-	var mu sync.Mutex
-	stopped := false
+// startPing pings the client every PingInterval from a timer, so an idle
+// connection costs no goroutine beyond its reader. closeWith stops it.
+func (m *Module) startPing(c *conn) {
 	var ping func()
 	ping = func() {
-		if c.isClosed() {
-			return
-		}
 		if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(m.cfg.WriteTimeout)); err != nil {
 			c.closeWith(websocket.CloseGoingAway, "ping failed")
 			return
 		}
-		mu.Lock()
-		defer mu.Unlock()
-		if !stopped {
-			t.Reset(m.cfg.PingInterval)
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if !c.closed {
+			c.ping.Reset(m.cfg.PingInterval)
 		}
 	}
-	mu.Lock()
-	t = time.AfterFunc(m.cfg.PingInterval, ping)
-	mu.Unlock()
-	return func() {
-		mu.Lock()
-		defer mu.Unlock()
-		stopped = true
-		t.Stop()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.closed {
+		c.ping = time.AfterFunc(m.cfg.PingInterval, ping)
 	}
 }
 
