@@ -12,6 +12,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -47,13 +48,15 @@ func main() {
 	n := flag.Int("n", 1000, "client connections")
 	rate := flag.Int("rate", 5, "updates per second")
 	duration := flag.Duration("duration", 20*time.Second, "how long to publish")
+	writers := flag.Int("writers", live.DefaultConfig().Writers, "server: writer goroutines of the hub")
+	cpuprofile := flag.String("cpuprofile", "", "server: write a CPU profile of the publishing phase here")
 	flag.Parse()
 	if !strings.HasPrefix(*addr, "127.") && !strings.HasPrefix(*addr, "localhost:") {
 		log.Fatal("livebench only targets loopback addresses")
 	}
 	switch *role {
 	case "server":
-		serve(*mode, *addr)
+		serve(*mode, *addr, *cpuprofile, *writers)
 	case "client":
 		runClients(*mode, *addr, *n, *rate, *duration)
 	default:
@@ -63,7 +66,7 @@ func main() {
 
 // ---- server ----
 
-func serve(mode, addr string) {
+func serve(mode, addr, cpuprofile string, writers int) {
 	dir, err := os.MkdirTemp("", "livebench-*")
 	if err != nil {
 		log.Fatal(err)
@@ -81,6 +84,7 @@ func serve(mode, addr string) {
 
 	cfg := live.DefaultConfig()
 	cfg.MaxPerIP = 1000
+	cfg.Writers = writers
 	mod := live.New(cfg, live.Deps{PublicURL: "http://" + addr})
 	if err := mod.Register(app); err != nil {
 		log.Fatal(err)
@@ -92,6 +96,12 @@ func serve(mode, addr string) {
 			return
 		}
 		defer publishing.Store(false)
+		if cpuprofile != "" {
+			if f, err := os.Create(cpuprofile); err == nil {
+				pprof.StartCPUProfile(f)
+				defer func() { pprof.StopCPUProfile(); f.Close() }()
+			}
+		}
 		t := time.NewTicker(time.Second / time.Duration(rate))
 		defer t.Stop()
 		end := time.Now().Add(d)
@@ -180,16 +190,16 @@ func rssKiB() int64 {
 type stats struct {
 	mu   sync.Mutex
 	lags []time.Duration
-	got  atomic.Int64
 }
 
-func (s *stats) add(ts int64) {
-	lag := time.Since(time.Unix(0, ts))
-	s.got.Add(1)
+// merge adds one client's lags when it ends (no lock per message).
+func (s *stats) merge(lags []time.Duration) {
 	s.mu.Lock()
-	s.lags = append(s.lags, lag)
+	s.lags = append(s.lags, lags...)
 	s.mu.Unlock()
 }
+
+func lagOf(ts int64) time.Duration { return time.Since(time.Unix(0, ts)) }
 
 func localAddr(i int) *net.TCPAddr {
 	return &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(2+i%250))}
@@ -241,6 +251,7 @@ func runClients(mode, addr string, n, rate int, duration time.Duration) {
 	res.Body.Close()
 	time.Sleep(duration + 2*time.Second)
 	cancel()
+	wg.Wait()
 
 	st.mu.Lock()
 	lags := slices.Clone(st.lags)
@@ -291,18 +302,17 @@ func wsClient(ctx context.Context, addr string, i int, st *stats, connected func
 	}
 	connected()
 	go func() { <-ctx.Done(); c.Close() }()
-	var msg struct {
-		Channel string `json:"channel"`
-		Data    struct {
-			TS int64 `json:"ts"`
-		} `json:"data"`
-	}
+	lags := make([]time.Duration, 0, 512)
+	defer func() { st.merge(lags) }()
+	buf := make([]byte, 256)
 	for {
-		if err := c.ReadJSON(&msg); err != nil {
+		_, r, err := c.NextReader()
+		if err != nil {
 			return nil
 		}
-		if msg.Data.TS > 0 {
-			st.add(msg.Data.TS)
+		n, _ := io.ReadFull(r, buf)
+		if ts := tsOf(buf[:n]); ts > 0 {
+			lags = append(lags, lagOf(ts))
 		}
 	}
 }
@@ -345,6 +355,8 @@ func sseClient(ctx context.Context, addr string, i int, st *stats, connected fun
 	body := bufio.NewReaderSize(res.Body, 1024)
 	var event, data string
 	subscribed := false
+	var lags []time.Duration
+	defer func() { st.merge(lags) }()
 	for {
 		line, err := body.ReadString('\n')
 		if err != nil {
@@ -377,14 +389,29 @@ func sseClient(ctx context.Context, addr string, i int, st *stats, connected fun
 				subscribed = true
 				connected()
 			} else if event == "bench" {
-				var m struct {
-					TS int64 `json:"ts"`
-				}
-				if json.Unmarshal([]byte(data), &m) == nil && m.TS > 0 {
-					st.add(m.TS)
+				if ts := tsOf([]byte(data)); ts > 0 {
+					lags = append(lags, lagOf(ts))
 				}
 			}
 			event, data = "", ""
 		}
 	}
+}
+
+// tsOf finds the "ts" number in a message without a JSON decoder: the
+// clients must cost the machine as little as possible, since they share it
+// with the server being measured.
+func tsOf(b []byte) int64 {
+	i := bytes.Index(b, []byte(`"ts":`))
+	if i < 0 {
+		return 0
+	}
+	var v int64
+	for _, c := range b[i+5:] {
+		if c < '0' || c > '9' {
+			break
+		}
+		v = v*10 + int64(c-'0')
+	}
+	return v
 }

@@ -26,7 +26,8 @@ type conn struct {
 	subs    []string // channels followed (few: a slice is smaller than a map)
 	ping    *time.Timer
 
-	writeMu sync.Mutex
+	writeMu  sync.Mutex
+	deadline time.Time // current write deadline (under writeMu)
 }
 
 // setPending stores frame for channel and reports whether the connection
@@ -70,11 +71,17 @@ func (c *conn) takePending() []*websocket.PreparedMessage {
 	return out
 }
 
-func (c *conn) write(f *websocket.PreparedMessage, deadline time.Time) error {
+// write sends one frame. The write deadline is renewed only once half of
+// the timeout has passed: a client still gets at least timeout/2 for every
+// frame, and the hub saves a timer update on most writes.
+func (c *conn) write(f *websocket.PreparedMessage, now time.Time, timeout time.Duration) error {
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
-	if err := c.ws.SetWriteDeadline(deadline); err != nil {
-		return err
+	if c.deadline.Sub(now) < timeout/2 {
+		c.deadline = now.Add(timeout)
+		if err := c.ws.SetWriteDeadline(c.deadline); err != nil {
+			return err
+		}
 	}
 	return c.ws.WritePreparedMessage(f)
 }
@@ -82,6 +89,7 @@ func (c *conn) write(f *websocket.PreparedMessage, deadline time.Time) error {
 func (c *conn) writeJSON(v any, deadline time.Time) error {
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
+	c.deadline = deadline
 	if err := c.ws.SetWriteDeadline(deadline); err != nil {
 		return err
 	}

@@ -238,8 +238,9 @@ func (h *Hub) writer() {
 			return
 		case c := <-h.queue:
 			frames := c.takePending()
+			now := time.Now()
 			for _, f := range frames {
-				if err := c.write(f, h.now().Add(h.cfg.WriteTimeout)); err != nil {
+				if err := c.write(f, now, h.cfg.WriteTimeout); err != nil {
 					c.closeWith(websocket.CloseGoingAway, "too slow")
 					break
 				}
