@@ -39,9 +39,11 @@ func New() *Events {
 	}
 }
 
-// Info describes one event of the catalogue.
+// Info describes one event of the catalogue. Key is the event's name
+// outside Go: in webhooks ("member.signed_up") and in JS plugins.
 type Info struct {
 	Name   string
+	Key    string
 	Before bool
 	Doc    string
 }
@@ -50,10 +52,60 @@ type Info struct {
 // A test checks that docs/hooks.md names each of them.
 func (ev *Events) Catalogue() []Info {
 	return []Info{
-		{Name: "MemberSignedUp", Doc: "a member account was created (form, API or OAuth2)"},
-		{Name: "PhoneBinding", Before: true, Doc: "a verified phone number is about to be bound; may veto"},
-		{Name: "PhoneBound", Doc: "a phone number was bound to a member"},
+		{Name: "MemberSignedUp", Key: "member.signed_up", Doc: "a member account was created (form, API or OAuth2)"},
+		{Name: "PhoneBinding", Key: "phone.binding", Before: true, Doc: "a verified phone number is about to be bound; may veto"},
+		{Name: "PhoneBound", Key: "phone.bound", Doc: "a phone number was bound to a member"},
 	}
+}
+
+// Payload is the outside view of an event: plain JSON-able values, never a
+// secret (no email, no full phone number).
+type Payload map[string]any
+
+// Listener receives every event of the catalogue by its Key. For a
+// before-event, an error vetoes the action.
+type Listener func(key string, p Payload) error
+
+// Listen binds fn to every event of the catalogue (webhooks and JS plugins
+// use it); typed handlers stay the way for Go code.
+func (ev *Events) Listen(fn Listener) {
+	ev.MemberSignedUp.BindFunc(func(e *MemberEvent) error {
+		if err := fn("member.signed_up", memberPayload(e.Member)); err != nil {
+			return err
+		}
+		return e.Next()
+	})
+	ev.PhoneBinding.BindFunc(func(e *PhoneEvent) error {
+		if err := fn("phone.binding", phonePayload(e)); err != nil {
+			return err
+		}
+		return e.Next()
+	})
+	ev.PhoneBound.BindFunc(func(e *PhoneEvent) error {
+		if err := fn("phone.bound", phonePayload(e)); err != nil {
+			return err
+		}
+		return e.Next()
+	})
+}
+
+func memberPayload(m *core.Record) Payload {
+	if m == nil {
+		return Payload{}
+	}
+	return Payload{"member": Payload{"id": m.Id, "name": m.GetString("name"), "city": m.GetString("city")}}
+}
+
+func phonePayload(e *PhoneEvent) Payload {
+	p := memberPayload(e.Member)
+	// the first digits only (country and operator: "+86170"): a payload may
+	// leave the site, the number must not
+	prefix := e.Phone
+	if len(prefix) > 6 {
+		prefix = prefix[:6]
+	}
+	p["phone_prefix"] = prefix
+	return p
 }
 
 // MemberEvent carries a member account.

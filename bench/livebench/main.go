@@ -58,6 +58,9 @@ func main() {
 	case "server":
 		serve(*mode, *addr, *cpuprofile, *writers)
 	case "client":
+		// the load generator collects garbage rarely: its pauses would show
+		// up as server lag
+		debug.SetGCPercent(400)
 		runClients(*mode, *addr, *n, *rate, *duration)
 	default:
 		log.Fatalf("unknown role %q", *role)

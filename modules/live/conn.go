@@ -56,19 +56,21 @@ func (c *conn) setPending(channel string, frame *websocket.PreparedMessage) bool
 	return true
 }
 
-func (c *conn) takePending() []*websocket.PreparedMessage {
+// takePending appends the waiting frames to dst (the writer's own buffer,
+// reused: fan-out to thousands of clients allocates nothing per client).
+func (c *conn) takePending(dst []*websocket.PreparedMessage) []*websocket.PreparedMessage {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.queued = false
-	if len(c.pending) == 0 || c.closed {
-		return nil
+	if c.closed {
+		return dst
 	}
-	out := make([]*websocket.PreparedMessage, len(c.pending))
 	for i, p := range c.pending {
-		out[i] = p.frame
+		dst = append(dst, p.frame)
+		c.pending[i] = pendingFrame{}
 	}
 	c.pending = c.pending[:0]
-	return out
+	return dst
 }
 
 // write sends one frame. The write deadline is renewed only once half of

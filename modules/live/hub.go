@@ -232,12 +232,13 @@ func (h *Hub) offer(c *conn, name string, frame *websocket.PreparedMessage) {
 // that cannot take a frame within WriteTimeout is closed; the other writers
 // go on meanwhile.
 func (h *Hub) writer() {
+	var frames []*websocket.PreparedMessage
 	for {
 		select {
 		case <-h.stop:
 			return
 		case c := <-h.queue:
-			frames := c.takePending()
+			frames = c.takePending(frames[:0])
 			now := time.Now()
 			for _, f := range frames {
 				if err := c.write(f, now, h.cfg.WriteTimeout); err != nil {
