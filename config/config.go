@@ -16,6 +16,7 @@ import (
 
 	"github.com/canyu/canyu/modules/live"
 	"github.com/canyu/canyu/modules/members"
+	"github.com/canyu/canyu/modules/webhooks"
 	"github.com/canyu/canyu/ui"
 )
 
@@ -24,10 +25,11 @@ const EnvPrefix = "CANYU"
 
 // Config is the whole configuration of one Canyu process.
 type Config struct {
-	App     AppConfig      `mapstructure:"app"`
-	UI      ui.Config      `mapstructure:"ui"`
-	Members members.Config `mapstructure:"members"`
-	Live    live.Config    `mapstructure:"live"`
+	App      AppConfig       `mapstructure:"app"`
+	UI       ui.Config       `mapstructure:"ui"`
+	Members  members.Config  `mapstructure:"members"`
+	Live     live.Config     `mapstructure:"live"`
+	Webhooks webhooks.Config `mapstructure:"webhooks"`
 }
 
 // AppConfig holds process-wide settings.
@@ -52,9 +54,10 @@ func Default() Config {
 			DataDir:   "pb_data",
 			Dev:       false,
 		},
-		UI:      ui.DefaultConfig(),
-		Members: members.DefaultConfig(),
-		Live:    live.DefaultConfig(),
+		UI:       ui.DefaultConfig(),
+		Members:  members.DefaultConfig(),
+		Live:     live.DefaultConfig(),
+		Webhooks: webhooks.DefaultConfig(),
 	}
 }
 
@@ -104,6 +107,9 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("config: %w", err))
 	}
 	if err := c.Live.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("config: %w", err))
+	}
+	if err := c.Webhooks.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("config: %w", err))
 	}
 	return errors.Join(errs...)
