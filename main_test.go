@@ -38,6 +38,8 @@ func newSite(t *testing.T) (core.App, *Modules, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// stop the modules' background work (webhook sender, live hub) as serve does on exit
+	t.Cleanup(func() { app.OnTerminate().Trigger(&core.TerminateEvent{App: app}) })
 	r, err := apis.NewRouter(app)
 	if err != nil {
 		t.Fatal(err)

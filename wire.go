@@ -10,6 +10,7 @@ import (
 	"github.com/canyu/canyu/hooks"
 	"github.com/canyu/canyu/modules/live"
 	"github.com/canyu/canyu/modules/members"
+	"github.com/canyu/canyu/modules/plugins"
 	"github.com/canyu/canyu/modules/webhooks"
 	"github.com/canyu/canyu/ui"
 )
@@ -65,6 +66,9 @@ func wire(app core.App, cfg config.Config, o Overrides) (*Modules, error) {
 		mods.List = append(mods.List, members.New(cfg.Members, members.Deps{Events: events, UI: shell, Now: now, SMS: o.SMS}))
 	}
 
+	if cfg.Plugins.Enabled {
+		mods.List = append(mods.List, plugins.New(cfg.Plugins, plugins.Deps{Events: events}))
+	}
 	if cfg.Webhooks.Enabled {
 		mods.List = append(mods.List, webhooks.New(cfg.Webhooks, webhooks.Deps{Events: events, Now: now}))
 	}

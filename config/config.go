@@ -16,6 +16,7 @@ import (
 
 	"github.com/canyu/canyu/modules/live"
 	"github.com/canyu/canyu/modules/members"
+	"github.com/canyu/canyu/modules/plugins"
 	"github.com/canyu/canyu/modules/webhooks"
 	"github.com/canyu/canyu/ui"
 )
@@ -30,6 +31,7 @@ type Config struct {
 	Members  members.Config  `mapstructure:"members"`
 	Live     live.Config     `mapstructure:"live"`
 	Webhooks webhooks.Config `mapstructure:"webhooks"`
+	Plugins  plugins.Config  `mapstructure:"plugins"`
 }
 
 // AppConfig holds process-wide settings.
@@ -58,6 +60,7 @@ func Default() Config {
 		Members:  members.DefaultConfig(),
 		Live:     live.DefaultConfig(),
 		Webhooks: webhooks.DefaultConfig(),
+		Plugins:  plugins.DefaultConfig(),
 	}
 }
 
@@ -110,6 +113,9 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("config: %w", err))
 	}
 	if err := c.Webhooks.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("config: %w", err))
+	}
+	if err := c.Plugins.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("config: %w", err))
 	}
 	return errors.Join(errs...)

@@ -1,6 +1,7 @@
 package members
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -16,7 +17,16 @@ type PhoneView struct {
 	CodeSent bool
 	Cooldown int // seconds until another code may be asked for
 	Error    string
+	Reason   string // a plugin's own words when it refused the number
 	Notice   string
+}
+
+func pluginReason(err error) string {
+	if !errors.Is(err, ErrBindingRefused) {
+		return ""
+	}
+	_, reason, _ := strings.Cut(err.Error(), ErrBindingRefused.Error()+": ")
+	return reason
 }
 
 func (m *Module) phoneForm(e *core.RequestEvent) error {
@@ -57,6 +67,7 @@ func (m *Module) phoneVerify(e *core.RequestEvent) error {
 			return err
 		}
 		v.Error = p.key
+		v.Reason = pluginReason(err)
 		return m.deps.UI.Render(e, p.status, "members/phone", v)
 	}
 	m.deps.UI.Flash(e, "phone.bound")
@@ -74,7 +85,19 @@ func (m *Module) apiError(e *core.RequestEvent, err error) error {
 	if !ok {
 		e.App.Logger().Error("members: api", "path", e.Request.URL.Path, "error", err)
 	}
-	return e.JSON(p.status, map[string]any{"status": p.status, "message": m.deps.UI.T(e, p.key), "data": map[string]any{}})
+	return e.JSON(p.status, map[string]any{"status": p.status, "message": m.message(e, err, p.key), "data": map[string]any{}})
+}
+
+// message is the member-facing text of a domain error. A plugin's refusal
+// carries the plugin's own words after ours.
+func (m *Module) message(e *core.RequestEvent, err error, key string) string {
+	msg := m.deps.UI.T(e, key)
+	if errors.Is(err, ErrBindingRefused) {
+		if reason := pluginReason(err); reason != "" {
+			msg += " " + reason
+		}
+	}
+	return msg
 }
 
 // apiPhoneCode: POST /api/members/phone/code {"phone": "..."}.

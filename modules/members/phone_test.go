@@ -311,6 +311,10 @@ func TestPhoneAPI(t *testing.T) {
 		{"right code", func(t *testing.T, e *env) { sendFor(t, e, "p@x.io") }, step{url: "/api/members/phone/verify", body: func(e *env) string { return `{"phone":"13800138000","code":"` + code(e) + `"}` }, status: 200, want: []string{`"verified":true`}}, false},
 		{"expired code", func(t *testing.T, e *env) { sendFor(t, e, "p@x.io"); e.clock.Advance(11 * time.Minute) }, step{url: "/api/members/phone/verify", body: func(e *env) string { return `{"phone":"13800138000","code":"` + code(e) + `"}` }, status: 400, want: []string{"expired"}}, false},
 		{"number already bound", func(t *testing.T, e *env) { bindFor(t, e, "other@x.io") }, step{url: "/api/members/phone/code", body: func(*env) string { return `{"phone":"13800138000"}` }, status: 409, want: []string{"already bound to another account"}}, false},
+		{"refused by a plugin", func(t *testing.T, e *env) {
+			e.events.PhoneBinding.BindFunc(func(ev *hooks.PhoneEvent) error { return errors.New("Numbers of this operator are not accepted.") })
+			sendFor(t, e, "p@x.io")
+		}, step{url: "/api/members/phone/verify", body: func(e *env) string { return `{"phone":"13800138000","code":"` + code(e) + `"}` }, status: 403, want: []string{"cannot be bound to your account. Numbers of this operator are not accepted."}}, false},
 		{"too many attempts", func(t *testing.T, e *env) {
 			sendFor(t, e, "p@x.io")
 			m, _ := e.app.FindAuthRecordByEmail("users", "p@x.io")
