@@ -63,7 +63,7 @@ func wire(app core.App, cfg config.Config, o Overrides) (*Modules, error) {
 		mods.List = append(mods.List, mods.Live)
 	}
 	if cfg.Members.Enabled {
-		mods.List = append(mods.List, members.New(cfg.Members, members.Deps{Events: events, UI: shell, Now: now, SMS: o.SMS}))
+		mods.List = append(mods.List, members.New(cfg.Members, members.Deps{Events: events, UI: shell, Now: now, SMS: o.SMS, PublicURL: cfg.App.PublicURL}))
 	}
 
 	if cfg.Plugins.Enabled {

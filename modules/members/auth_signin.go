@@ -11,9 +11,10 @@ import (
 
 // SigninView is the data of the sign-in page.
 type SigninView struct {
-	Email string
-	Next  string
-	Error string // catalog key
+	Email     string
+	Next      string
+	Error     string // catalog key
+	Providers []ProviderLink
 }
 
 func (m *Module) signinForm(e *core.RequestEvent) error {
@@ -21,13 +22,14 @@ func (m *Module) signinForm(e *core.RequestEvent) error {
 	if e.Auth != nil {
 		return e.Redirect(http.StatusSeeOther, next)
 	}
-	return m.deps.UI.Render(e, http.StatusOK, "members/signin", SigninView{Next: next})
+	return m.deps.UI.Render(e, http.StatusOK, "members/signin", SigninView{Next: next, Providers: providers(e.App)})
 }
 
 func (m *Module) signin(e *core.RequestEvent) error {
 	v := SigninView{
-		Email: strings.TrimSpace(e.Request.FormValue("email")),
-		Next:  ui.SafeNext(e.Request.FormValue("next")),
+		Email:     strings.TrimSpace(e.Request.FormValue("email")),
+		Next:      ui.SafeNext(e.Request.FormValue("next")),
+		Providers: providers(e.App),
 	}
 	password := e.Request.FormValue("password")
 	if v.Email == "" || password == "" {

@@ -25,6 +25,8 @@ type Deps struct {
 	Events *hooks.Events
 	UI     *ui.Shell
 	Now    func() time.Time
+	// PublicURL is where the site is reached (OAuth2 providers redirect back to it).
+	PublicURL string
 	// SMS overrides the sender chosen by Config.SMS (tests use it).
 	SMS SMSSender
 }

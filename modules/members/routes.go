@@ -20,6 +20,8 @@ func (m *Module) routes(se *core.ServeEvent) {
 	r.GET("/reset/confirm", h(m.resetConfirmForm))
 	r.POST("/reset/confirm", h(m.resetConfirm))
 	r.GET("/verify", h(m.verifyEmail))
+	r.GET("/signin/oauth2/callback", h(m.oauth2Callback))
+	r.GET("/signin/oauth2/{provider}", h(m.oauth2Start))
 
 	members := r.Group("")
 	members.Bind(m.deps.UI.RequireMember())
