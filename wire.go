@@ -8,6 +8,7 @@ import (
 
 	"github.com/canyu/canyu/config"
 	"github.com/canyu/canyu/hooks"
+	"github.com/canyu/canyu/modules/forum"
 	"github.com/canyu/canyu/modules/live"
 	"github.com/canyu/canyu/modules/members"
 	"github.com/canyu/canyu/modules/plugins"
@@ -64,6 +65,13 @@ func wire(app core.App, cfg config.Config, o Overrides) (*Modules, error) {
 	}
 	if cfg.Members.Enabled {
 		mods.List = append(mods.List, members.New(cfg.Members, members.Deps{Events: events, UI: shell, Now: now, SMS: o.SMS, PublicURL: cfg.App.PublicURL}))
+	}
+	if cfg.Forum.Enabled {
+		deps := forum.Deps{Events: events, UI: shell, Now: now}
+		if mods.Live != nil {
+			deps.Live = mods.Live
+		}
+		mods.List = append(mods.List, forum.New(cfg.Forum, deps))
 	}
 
 	if cfg.Plugins.Enabled {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/viper"
 
+	"github.com/canyu/canyu/modules/forum"
 	"github.com/canyu/canyu/modules/live"
 	"github.com/canyu/canyu/modules/members"
 	"github.com/canyu/canyu/modules/plugins"
@@ -32,6 +33,7 @@ type Config struct {
 	Live     live.Config     `mapstructure:"live"`
 	Webhooks webhooks.Config `mapstructure:"webhooks"`
 	Plugins  plugins.Config  `mapstructure:"plugins"`
+	Forum    forum.Config    `mapstructure:"forum"`
 }
 
 // AppConfig holds process-wide settings.
@@ -61,6 +63,7 @@ func Default() Config {
 		Live:     live.DefaultConfig(),
 		Webhooks: webhooks.DefaultConfig(),
 		Plugins:  plugins.DefaultConfig(),
+		Forum:    forum.DefaultConfig(),
 	}
 }
 
@@ -116,6 +119,9 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("config: %w", err))
 	}
 	if err := c.Plugins.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("config: %w", err))
+	}
+	if err := c.Forum.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("config: %w", err))
 	}
 	return errors.Join(errs...)

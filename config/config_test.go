@@ -72,7 +72,7 @@ func TestLoadRefusesBadInput(t *testing.T) {
 	}{
 		{"typo names the key", "app:\n  pubic_url: http://x\n", `unknown key "app.pubic_url"`},
 		{"typo suggests", "app:\n  pubic_url: http://x\n", `did you mean "app.public_url"`},
-		{"unknown section", "forum:\n  enabled: true\n", `unknown key "forum.enabled"`},
+		{"unknown section", "salez:\n  enabled: true\n", `unknown key "salez.enabled"`},
 		{"wrong type", "members:\n  phone:\n    code_ttl: soon\n", "code_ttl"},
 		{"bad url", "app:\n  public_url: example.com\n", "app.public_url"},
 		{"bad language", "ui:\n  default_language: fr\n", "ui.default_language"},

@@ -123,20 +123,28 @@ func (s *Shell) assetURL(name string) string {
 
 // AddPages parses every *.html file of fsys as a page named
 // prefix/filename-without-extension ("members/profile"). Each page defines
-// "title" and "content" (or "section" for a home-page section).
+// "title" and "content" (or "section" for a home-page section). Files whose
+// name starts with "_" are the module's partials, available to all its pages.
 func (s *Shell) AddPages(prefix string, fsys fs.FS) error {
 	files, err := fs.Glob(fsys, "*.html")
+	if err != nil {
+		return err
+	}
+	partials, err := fs.Glob(fsys, "_*.html")
 	if err != nil {
 		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, f := range files {
+		if strings.HasPrefix(f, "_") {
+			continue
+		}
 		t, err := s.base.Clone()
 		if err != nil {
 			return err
 		}
-		if _, err := t.ParseFS(fsys, f); err != nil {
+		if _, err := t.ParseFS(fsys, append([]string{f}, partials...)...); err != nil {
 			return fmt.Errorf("ui: page %s/%s: %w", prefix, f, err)
 		}
 		name := strings.TrimSuffix(f, ".html")

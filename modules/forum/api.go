@@ -1,0 +1,80 @@
+package forum
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/pocketbase/pocketbase/core"
+)
+
+// apiHot: GET /api/forum/hot?kind=request,bug&limit=20.
+func (m *Module) apiHot(e *core.RequestEvent) error {
+	var kinds []string
+	if k := e.Request.URL.Query().Get("kind"); k != "" {
+		kinds = strings.Split(k, ",")
+	}
+	limit, _ := strconv.Atoi(e.Request.URL.Query().Get("limit"))
+	if limit <= 0 || limit > 100 {
+		limit = 20
+	}
+	hot, err := m.forum.Hot(kinds, limit)
+	if err != nil {
+		return m.apiError(e, err)
+	}
+	out := make([]map[string]any, len(hot))
+	for i, h := range hot {
+		t := h.Topic
+		out[i] = map[string]any{"id": t.Id, "title": t.GetString("title"), "kind": t.GetString("kind"), "status": t.GetString("status"),
+			"metoo": t.GetInt("metoo_count"), "replies": t.GetInt("reply_count"), "score": h.Score}
+	}
+	return e.JSON(http.StatusOK, map[string]any{"items": out, "formula": "sum over the last 7 days of 0.5^(age_hours/48) per me-too, and 0.5 times that per reply"})
+}
+
+type topicRequest struct {
+	Board  string            `json:"board"`
+	Kind   string            `json:"kind"`
+	Title  string            `json:"title"`
+	Body   string            `json:"body"`
+	Fields map[string]string `json:"fields"`
+}
+
+// apiCreateTopic: POST /api/forum/topics.
+func (m *Module) apiCreateTopic(e *core.RequestEvent) error {
+	var req topicRequest
+	if err := e.BindBody(&req); err != nil {
+		return e.BadRequestError(m.deps.UI.T(e, "error.400"), err)
+	}
+	t, err := m.forum.CreateTopic(e.Auth, NewTopic(req))
+	if err != nil {
+		return m.apiError(e, err)
+	}
+	return e.JSON(http.StatusCreated, t)
+}
+
+// apiReply: POST /api/forum/topics/{id}/posts {"body": "..."}.
+func (m *Module) apiReply(e *core.RequestEvent) error {
+	var req struct {
+		Body string `json:"body"`
+	}
+	if err := e.BindBody(&req); err != nil {
+		return e.BadRequestError(m.deps.UI.T(e, "error.400"), err)
+	}
+	p, err := m.forum.Reply(e.Auth, e.Request.PathValue("id"), req.Body)
+	if err != nil {
+		return m.apiError(e, err)
+	}
+	return e.JSON(http.StatusCreated, p)
+}
+
+// apiMeToo: POST (on) and DELETE (off) /api/forum/topics/{id}/metoo answer
+// the new count.
+func (m *Module) apiMeToo(on bool) func(*core.RequestEvent) error {
+	return func(e *core.RequestEvent) error {
+		n, err := m.forum.MeToo(e.Auth, e.Request.PathValue("id"), on)
+		if err != nil {
+			return m.apiError(e, err)
+		}
+		return e.JSON(http.StatusOK, map[string]any{"count": n, "metoo": on})
+	}
+}

@@ -1,0 +1,384 @@
+package forum
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pocketbase/dbx"
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tests"
+
+	"github.com/canyu/canyu/hooks"
+	"github.com/canyu/canyu/modules/internal/testutil"
+	"github.com/canyu/canyu/ui"
+)
+
+func TestMain(m *testing.M) { testutil.Main(m) }
+
+// fakeLive records what the forum publishes.
+type fakeLive struct {
+	mu   sync.Mutex
+	last map[string]map[string]any
+}
+
+func (f *fakeLive) Publish(ch string, v map[string]any) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.last == nil {
+		f.last = map[string]map[string]any{}
+	}
+	f.last[ch] = v
+}
+
+type env struct {
+	app   *tests.TestApp
+	mod   *Module
+	live  *fakeLive
+	clock *testutil.Clock
+	board *core.Record
+}
+
+func newEnv(t testing.TB) *env {
+	t.Helper()
+	e := &env{app: testutil.NewApp(t), live: &fakeLive{}, clock: testutil.NewClock(time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC))}
+	shell := testutil.NewShell(t, e.clock.Now)
+	e.mod = New(DefaultConfig(), Deps{Events: hooks.New(), UI: shell, Now: e.clock.Now, Live: e.live})
+	if err := e.mod.Register(e.app); err != nil {
+		t.Fatal(err)
+	}
+	if err := shell.Register(e.app); err != nil {
+		t.Fatal(err)
+	}
+	// the forum's pages use the members' strings (roles) too: a missing key shows the key, not an error
+	e.board = e.newBoard(t, "camera", "members", KindRequest, KindBug, KindDiscussion)
+	return e
+}
+
+func (e *env) newBoard(t testing.TB, slug, who string, kinds ...string) *core.Record {
+	t.Helper()
+	col, _ := e.app.FindCollectionByNameOrId(Boards)
+	b := core.NewRecord(col)
+	b.Set("slug", slug)
+	b.Set("name", strings.ToUpper(slug[:1])+slug[1:])
+	b.Set("kinds", kinds)
+	b.Set("who_may_post", who)
+	if err := e.app.Save(b); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func (e *env) need(t testing.TB, author *core.Record, kind string) *core.Record {
+	t.Helper()
+	fields := map[string]string{"problem": "p", "proposal": "q", "steps": "s", "expected": "e", "actual": "a", "version": "1"}
+	topic, err := e.mod.Forum().CreateTopic(author, NewTopic{Board: "camera", Kind: kind, Title: "Night mode please", Fields: fields})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return topic
+}
+
+// members creates n members quickly (one transaction).
+func members(t testing.TB, app core.App, n int) []*core.Record {
+	t.Helper()
+	users, _ := app.FindCollectionByNameOrId("users")
+	out := make([]*core.Record, n)
+	err := app.RunInTransaction(func(tx core.App) error {
+		for i := range n {
+			r := core.NewRecord(users)
+			r.SetEmail(fmt.Sprintf("m%d@x.io", i))
+			r.SetPassword("password123")
+			r.Set("name", fmt.Sprintf("M%d", i))
+			if err := tx.Save(r); err != nil {
+				return err
+			}
+			out[i] = r
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestMeTooThousandAtOnce(t *testing.T) {
+	e := newEnv(t)
+	ms := members(t, e.app, 1000)
+	topic := e.need(t, ms[0], KindRequest)
+	var wg sync.WaitGroup
+	errs := make(chan error, len(ms))
+	for _, m := range ms {
+		wg.Go(func() {
+			if _, err := e.mod.Forum().MeToo(m, topic.Id, true); err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("MeToo: %v", err)
+	}
+	fresh, _ := e.app.FindRecordById(Topics, topic.Id)
+	rows, _ := e.app.CountRecords(MeToos, dbx.HashExp{"topic": topic.Id})
+	if fresh.GetInt("metoo_count") != 1000 || rows != 1000 {
+		t.Fatalf("after 1000 presses: metoo_count %d, rows %d; want 1000 and 1000", fresh.GetInt("metoo_count"), rows)
+	}
+	if got := e.live.last["topic:"+topic.Id]["metoo"]; got != 1000 {
+		t.Errorf("last live value %v, want 1000", got)
+	}
+	// pressing again counts nothing
+	if n, _ := e.mod.Forum().MeToo(ms[5], topic.Id, true); n != 1000 {
+		t.Errorf("a second press by one member: count %d, want 1000", n)
+	}
+}
+
+func TestMeTooToggleConverges(t *testing.T) {
+	e := newEnv(t)
+	m := testutil.Member(t, e.app, "m@x.io", "M")
+	topic := e.need(t, m, KindBug)
+	var wg sync.WaitGroup
+	for i := range 100 {
+		wg.Go(func() { e.mod.Forum().MeToo(m, topic.Id, i%2 == 0) })
+	}
+	wg.Wait()
+	fresh, _ := e.app.FindRecordById(Topics, topic.Id)
+	rows, _ := e.app.CountRecords(MeToos, dbx.HashExp{"topic": topic.Id})
+	if c := fresh.GetInt("metoo_count"); c != int(rows) || c > 1 {
+		t.Fatalf("after fast toggling: count %d, rows %d; want equal and at most 1", c, rows)
+	}
+	for _, want := range []int{1, 0, 1} {
+		if n, err := e.mod.Forum().MeToo(m, topic.Id, want == 1); err != nil || n != want {
+			t.Fatalf("MeToo(%v) = %d, %v; want %d", want == 1, n, err, want)
+		}
+	}
+}
+
+func TestMeTooOnlyOnNeeds(t *testing.T) {
+	e := newEnv(t)
+	m := testutil.Member(t, e.app, "m@x.io", "M")
+	d, err := e.mod.Forum().CreateTopic(m, NewTopic{Board: "camera", Kind: KindDiscussion, Title: "Show your photos"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.mod.Forum().MeToo(m, d.Id, true); !errors.Is(err, ErrNotMeTooable) {
+		t.Fatalf("MeToo on a discussion = %v, want ErrNotMeTooable", err)
+	}
+}
+
+func TestCreateTopicRefusesBadInput(t *testing.T) {
+	ok := map[string]string{"problem": "p", "proposal": "q"}
+	cases := []struct {
+		name string
+		in   NewTopic
+		want error
+		key  string
+	}{
+		{"empty title", NewTopic{Board: "camera", Kind: KindRequest, Title: "  ", Fields: ok}, nil, "title"},
+		{"short title", NewTopic{Board: "camera", Kind: KindRequest, Title: "ab", Fields: ok}, nil, "title"},
+		{"unknown board", NewTopic{Board: "nope", Kind: KindRequest, Title: "A title", Fields: ok}, ErrUnknownBoard, ""},
+		{"kind not allowed", NewTopic{Board: "lounge", Kind: KindRequest, Title: "A title", Fields: ok}, ErrKindNotAllowed, ""},
+		{"staff-only board", NewTopic{Board: "news", Kind: KindDiscussion, Title: "A title"}, ErrStaffOnly, ""},
+		{"missing required field", NewTopic{Board: "camera", Kind: KindRequest, Title: "A title", Fields: map[string]string{"problem": "p"}}, nil, "f_proposal"},
+		{"script in body", NewTopic{Board: "camera", Kind: KindDiscussion, Title: "A title", Body: "hi <script>alert(1)</script>"}, nil, "body"},
+		{"javascript link", NewTopic{Board: "camera", Kind: KindDiscussion, Title: "A title", Body: "[x](javascript:alert(1))"}, nil, "body"},
+		{"event handler", NewTopic{Board: "camera", Kind: KindDiscussion, Title: "A title", Body: `<img src=x onerror="alert(1)">`}, nil, "body"},
+		{"data link in a field", NewTopic{Board: "camera", Kind: KindRequest, Title: "A title", Fields: map[string]string{"problem": "[x](data:text/html,hi)", "proposal": "q"}}, nil, "f_problem"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.newBoard(t, "lounge", "members", KindDiscussion)
+			e.newBoard(t, "news", "staff", KindDiscussion)
+			m := testutil.Member(t, e.app, "m@x.io", "M")
+			_, err := e.mod.Forum().CreateTopic(m, c.in)
+			var fe FieldErrors
+			switch {
+			case c.want != nil && !errors.Is(err, c.want):
+				t.Fatalf("CreateTopic = %v, want %v", err, c.want)
+			case c.want == nil && (!errors.As(err, &fe) || fe[c.key] == ""):
+				t.Fatalf("CreateTopic = %v, want a field error on %s", err, c.key)
+			}
+			if n, _ := e.app.CountRecords(Topics); n != 0 {
+				t.Errorf("%d topics stored after refused input, want 0", n)
+			}
+		})
+	}
+}
+
+func TestHotRanking(t *testing.T) {
+	e := newEnv(t)
+	ms := members(t, e.app, 6)
+	fresh := e.need(t, ms[0], KindRequest)
+	old := e.need(t, ms[0], KindRequest)
+	e.clock.Advance(-5 * 24 * time.Hour)
+	for _, m := range ms[:5] {
+		e.mod.Forum().MeToo(m, old.Id, true)
+	}
+	e.clock.Advance(5 * 24 * time.Hour)
+	for _, m := range ms[:3] {
+		e.mod.Forum().MeToo(m, fresh.Id, true)
+	}
+	hot, err := e.mod.Forum().Hot(nil, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// fresh: 3 × 1 = 3; old: 5 × 0.5^(120/48) ≈ 0.884
+	if len(hot) != 2 || hot[0].Topic.Id != fresh.Id || hot[0].Score != 3 || hot[1].Score < 0.88 || hot[1].Score > 0.89 {
+		t.Fatalf("Hot() = %+v, want the fresh need (3) above the old one (0.884)", hot)
+	}
+	e.clock.Advance(8 * 24 * time.Hour)
+	if hot, _ := e.mod.Forum().Hot(nil, 10); len(hot) != 0 {
+		t.Errorf("Hot() after the 7-day window = %d entries, want none", len(hot))
+	}
+}
+
+func TestAPI(t *testing.T) {
+	type tc struct {
+		name, method, url, body string
+		auth                    string // "", "member", "staff"
+		status                  int
+		want                    []string
+		after                   func(t testing.TB, e *env)
+	}
+	var e *env
+	var topicID string
+	cases := []tc{
+		{"guest cannot post", "POST", "/api/forum/topics", `{"board":"camera","kind":"discussion","title":"Hello all"}`, "", 401, []string{`"status":401`}, nil},
+		{"member posts a request", "POST", "/api/forum/topics", `{"board":"camera","kind":"request","title":"Night mode","fields":{"problem":"p","proposal":"q"}}`, "member", 201, []string{`"title":"Night mode"`, `"status":"new"`}, nil},
+		{"empty title in Chinese", "POST", "/api/forum/topics", `{"board":"camera","kind":"discussion","title":""}`, "member", 400, []string{`"title":{"code":"forum.err_required"`}, nil},
+		{"unknown board", "POST", "/api/forum/topics", `{"board":"nope","kind":"discussion","title":"Hello all"}`, "member", 404, []string{"There is no such board"}, nil},
+		{"script refused", "POST", "/api/forum/topics", `{"board":"camera","kind":"discussion","title":"Hello all","body":"<script>x</script>"}`, "member", 400, []string{"Scripts and script links"}, nil},
+		{"malformed body", "POST", "/api/forum/topics", `{"board":`, "member", 400, []string{`"status":400`}, nil},
+		{"me too", "POST", "/api/forum/topics/{topic}/metoo", "", "member", 200, []string{`"count":1`, `"metoo":true`}, nil},
+		{"me too off", "DELETE", "/api/forum/topics/{topic}/metoo", "", "member", 200, []string{`"count":0`}, nil},
+		{"guest me too", "POST", "/api/forum/topics/{topic}/metoo", "", "", 401, []string{`"status":401`}, nil},
+		{"me too on unknown topic", "POST", "/api/forum/topics/nosuchtopic123/metoo", "", "member", 404, []string{"does not exist"}, nil},
+		{"reply", "POST", "/api/forum/topics/{topic}/posts", `{"body":"**Yes**, please"}`, "staff", 201, []string{`"staff":true`}, nil},
+		{"member cannot set status", "PATCH", "/api/collections/forum_topics/records/{topic}", `{"status":"planned"}`, "member", 404, []string{`"status":404`}, nil},
+		{"staff sets status", "PATCH", "/api/collections/forum_topics/records/{topic}", `{"status":"planned"}`, "staff", 200, []string{`"status":"planned"`}, nil},
+		{"records API create is closed", "POST", "/api/collections/forum_topics/records", `{"title":"x"}`, "member", 403, []string{`"status":403`}, nil},
+		{"public read", "GET", "/api/collections/forum_topics/records/{topic}", "", "", 200, []string{`"title":"Night mode please"`}, nil},
+		{"hot", "GET", "/api/forum/hot", "", "", 200, []string{`"formula"`, `"items":[`}, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e = newEnv(t)
+			member := testutil.Member(t, e.app, "m@x.io", "M")
+			staffer := testutil.Member(t, e.app, "s@x.io", "S")
+			staffer.Set("roles", []string{"staff"})
+			e.app.Save(staffer)
+			topicID = e.need(t, member, KindRequest).Id
+			h := map[string]string{"Accept-Language": "en"}
+			switch c.auth {
+			case "member":
+				h["Authorization"] = testutil.Token(t, member)
+			case "staff":
+				h["Authorization"] = testutil.Token(t, staffer)
+			}
+			(&tests.ApiScenario{
+				Method: c.method, URL: strings.ReplaceAll(c.url, "{topic}", topicID), Body: strings.NewReader(c.body), Headers: h,
+				ExpectedStatus: c.status, ExpectedContent: c.want,
+				TestAppFactory: func(testing.TB) *tests.TestApp { return e.app }, DisableTestAppCleanup: true,
+			}).Test(t)
+		})
+	}
+}
+
+// browser is a cookie-keeping client that sees each redirect.
+type browser struct {
+	t      *testing.T
+	base   string
+	client *http.Client
+}
+
+func newBrowser(t *testing.T, e *env, member *core.Record) *browser {
+	jar, _ := cookiejar.New(nil)
+	b := &browser{t: t, base: testutil.Serve(t, e.app), client: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	if member != nil {
+		u, _ := url.Parse(b.base)
+		jar.SetCookies(u, []*http.Cookie{{Name: ui.AuthCookie, Value: testutil.Token(t, member), Path: "/"}})
+	}
+	return b
+}
+
+func (b *browser) do(method, path string, form url.Values) (int, string, http.Header) {
+	b.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, _ := http.NewRequest(method, b.base+path, body)
+	req.Header.Set("Accept-Language", "en")
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	res, err := b.client.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(raw), res.Header
+}
+
+func TestPages(t *testing.T) {
+	e := newEnv(t)
+	m := testutil.Member(t, e.app, "m@x.io", "Poster")
+	b := newBrowser(t, e, m)
+
+	if status, body, _ := b.do("GET", "/forum/b/camera/new?kind=request", nil); status != 200 || !strings.Contains(body, `name="f_problem"`) {
+		t.Fatalf("GET new request form = %d, want the structured fields", status)
+	}
+	form := url.Values{"kind": {"request"}, "title": {"Dark gallery"}, "f_problem": {"Too bright at night"}, "body": {"thanks"}}
+	status, body, _ := b.do("POST", "/forum/b/camera/new", form)
+	if status != 400 || !strings.Contains(body, "Too bright at night") || !strings.Contains(body, `value="Dark gallery"`) || !strings.Contains(body, "This field is required") {
+		t.Fatalf("POST without the proposal = %d, want 400 keeping what was typed:\n%.600s", status, body)
+	}
+	form.Set("f_proposal", "Follow the **system** theme")
+	status, _, h := b.do("POST", "/forum/b/camera/new", form)
+	if status != 303 || !strings.HasPrefix(h.Get("Location"), "/forum/t/") {
+		t.Fatalf("POST new topic = %d to %q, want 303 to the topic", status, h.Get("Location"))
+	}
+	topicURL := h.Get("Location")
+	status, body, _ = b.do("GET", topicURL, nil)
+	if status != 200 || !strings.Contains(body, "<strong>system</strong>") || !strings.Contains(body, "Too bright at night") {
+		t.Fatalf("GET topic = %d, want the fields rendered", status)
+	}
+
+	status, _, _ = b.do("POST", topicURL+"/metoo", url.Values{"on": {"1"}})
+	if _, body, _ := b.do("GET", topicURL, nil); status != 303 || !strings.Contains(body, `metoo-btn on`) {
+		t.Fatalf("me too by form = %d, want the button pressed", status)
+	}
+
+	status, body, _ = b.do("POST", topicURL+"/reply", url.Values{"body": {"see [this](javascript:alert(1))"}})
+	if status != 400 || !strings.Contains(body, "Scripts and script links") || !strings.Contains(body, "see [this](javascript:alert(1))") {
+		t.Fatalf("unsafe reply = %d, want 400 keeping the text:\n%.500s", status, body)
+	}
+	status, _, _ = b.do("POST", topicURL+"/reply", url.Values{"body": {"Me too, every night."}})
+	if _, body, _ := b.do("GET", topicURL, nil); status != 303 || !strings.Contains(body, "Me too, every night.") {
+		t.Fatalf("reply = %d, want it shown", status)
+	}
+	if status, body, _ := b.do("GET", "/forum", nil); status != 200 || !strings.Contains(body, "Dark gallery") {
+		t.Fatalf("GET /forum = %d, want the hot need listed", status)
+	}
+	if status, body, _ := b.do("GET", "/forum/b/camera", nil); status != 200 || !strings.Contains(body, "Dark gallery") {
+		t.Fatalf("GET board = %d", status)
+	}
+	guest := &browser{t: t, base: b.base, client: &http.Client{CheckRedirect: b.client.CheckRedirect}}
+	if status, _, h := guest.do("POST", topicURL+"/metoo", url.Values{"on": {"1"}}); status != 303 || !strings.HasPrefix(h.Get("Location"), "/signin") {
+		t.Fatalf("guest me too = %d to %q, want the sign-in page", status, h.Get("Location"))
+	}
+	if status, _, _ := guest.do("GET", "/forum/t/nosuchtopic12", nil); status != 404 {
+		t.Fatalf("unknown topic = %d, want 404", status)
+	}
+}

@@ -1,0 +1,162 @@
+package forum
+
+import (
+	"embed"
+	"errors"
+	"io/fs"
+	"net/http"
+	"time"
+
+	"github.com/pocketbase/pocketbase/apis"
+	"github.com/pocketbase/pocketbase/core"
+
+	"github.com/canyu/canyu/hooks"
+	"github.com/canyu/canyu/modules/internal/markdown"
+	"github.com/canyu/canyu/ui"
+)
+
+//go:embed templates/*.html locales/*.json
+var embedded embed.FS
+
+// Config is the forum section of the configuration.
+type Config struct {
+	// Enabled switches the forum on.
+	Enabled bool `mapstructure:"enabled"`
+	// PageSize is the number of topics per page of a board.
+	PageSize int `mapstructure:"page_size"`
+}
+
+// DefaultConfig returns the defaults of the forum section.
+func DefaultConfig() Config { return Config{Enabled: true, PageSize: 30} }
+
+// Validate reports unusable values.
+func (c Config) Validate() error {
+	if c.PageSize < 5 || c.PageSize > 200 {
+		return errors.New("forum.page_size must be between 5 and 200")
+	}
+	return nil
+}
+
+// Deps are what the module needs from the process.
+type Deps struct {
+	Events *hooks.Events
+	UI     *ui.Shell
+	Now    func() time.Time
+	// Live receives the topics' counters; nil when live counters are off.
+	Live Publisher
+}
+
+// Module is the forum module.
+type Module struct {
+	cfg   Config
+	deps  Deps
+	forum *Forum
+	md    *markdown.Renderer
+}
+
+// New returns the module; Register binds it to an app.
+func New(cfg Config, deps Deps) *Module {
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	if deps.Live == nil {
+		deps.Live = nopPublisher{}
+	}
+	return &Module{cfg: cfg, deps: deps, md: markdown.New()}
+}
+
+// Name returns "forum".
+func (m *Module) Name() string { return "forum" }
+
+// Forum returns the domain logic (available after Register).
+func (m *Module) Forum() *Forum { return m.forum }
+
+// Register adds the forum's pages, strings, routes and navigation.
+func (m *Module) Register(app core.App) error {
+	m.forum = &Forum{app: app, now: m.deps.Now, pub: m.deps.Live}
+	locales, _ := fs.Sub(embedded, "locales")
+	if err := m.deps.UI.Catalog.Add(locales); err != nil {
+		return err
+	}
+	pages, _ := fs.Sub(embedded, "templates")
+	if err := m.deps.UI.AddPages("forum", pages); err != nil {
+		return err
+	}
+	m.deps.UI.AddNav(ui.NavItem{Path: "/forum", Label: "forum.nav", Order: 10})
+	m.deps.UI.AddHomeSection(ui.HomeSection{Page: "forum/home_hot", Order: 10, Data: m.homeHot})
+	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
+		m.routes(se)
+		return se.Next()
+	})
+	return nil
+}
+
+func (m *Module) routes(se *core.ServeEvent) {
+	h := m.deps.UI.Handler
+	r := se.Router
+	r.GET("/forum", h(m.index))
+	r.GET("/forum/b/{slug}", h(m.board))
+	r.GET("/forum/t/{id}", h(m.topic))
+	members := r.Group("/forum")
+	members.Bind(m.deps.UI.RequireMember())
+	members.GET("/b/{slug}/new", h(m.newTopicForm))
+	members.POST("/b/{slug}/new", h(m.newTopic))
+	members.POST("/t/{id}/reply", h(m.reply))
+	members.POST("/t/{id}/metoo", h(m.metooToggle))
+
+	api := r.Group("/api/forum")
+	api.GET("/hot", m.apiHot)
+	auth := api.Group("")
+	auth.Bind(apis.RequireAuth("users"))
+	auth.POST("/topics", m.apiCreateTopic)
+	auth.POST("/topics/{id}/posts", m.apiReply)
+	auth.POST("/topics/{id}/metoo", m.apiMeToo(true))
+	auth.DELETE("/topics/{id}/metoo", m.apiMeToo(false))
+}
+
+// problem is how an error is shown: a status and a catalog key.
+type problem struct {
+	status int
+	key    string
+}
+
+func explain(err error) (problem, bool) {
+	for _, c := range []struct {
+		err error
+		p   problem
+	}{
+		{ErrUnknownBoard, problem{http.StatusNotFound, "forum.err_board"}},
+		{ErrTopicNotFound, problem{http.StatusNotFound, "forum.err_topic"}},
+		{ErrKindNotAllowed, problem{http.StatusBadRequest, "forum.err_kind"}},
+		{ErrStaffOnly, problem{http.StatusForbidden, "forum.err_staff_only"}},
+		{ErrLocked, problem{http.StatusForbidden, "forum.err_locked"}},
+		{ErrNotMeTooable, problem{http.StatusBadRequest, "forum.err_not_metooable"}},
+		{ErrUnsafeMarkdown, problem{http.StatusBadRequest, "forum.err_unsafe"}},
+	} {
+		if errors.Is(err, c.err) {
+			return c.p, true
+		}
+	}
+	var fe FieldErrors
+	if errors.As(err, &fe) {
+		return problem{http.StatusBadRequest, "forum.err_form"}, true
+	}
+	return problem{http.StatusInternalServerError, "error.500"}, false
+}
+
+// apiError answers a domain error as JSON in the member's language, with
+// per-field messages for form errors.
+func (m *Module) apiError(e *core.RequestEvent, err error) error {
+	p, ok := explain(err)
+	if !ok {
+		e.App.Logger().Error("forum: api", "path", e.Request.URL.Path, "error", err)
+	}
+	data := map[string]any{}
+	var fe FieldErrors
+	if errors.As(err, &fe) {
+		for k, v := range fe {
+			data[k] = map[string]string{"code": v, "message": m.deps.UI.T(e, v)}
+		}
+	}
+	return e.JSON(p.status, map[string]any{"status": p.status, "message": m.deps.UI.T(e, p.key), "data": data})
+}

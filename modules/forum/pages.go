@@ -1,0 +1,269 @@
+package forum
+
+import (
+	"errors"
+	"html/template"
+	"net/http"
+	"strconv"
+
+	"github.com/pocketbase/dbx"
+	"github.com/pocketbase/pocketbase/core"
+)
+
+// IndexView is the data of /forum.
+type IndexView struct {
+	Boards []BoardView
+	Hot    []TopicRow
+}
+
+// row builds a topic row with its labels in the request's language.
+func (m *Module) row(e *core.RequestEvent, t *core.Record, authors map[string]*core.Record) TopicRow {
+	r := topicRow(t, authors)
+	r.KindLabel = m.deps.UI.T(e, "forum.kind_"+r.Kind)
+	if r.Status != "" {
+		r.StatusLabel = m.deps.UI.T(e, "forum.status_"+r.Status)
+	}
+	r.RepliesLabel = m.deps.UI.T(e, "forum.replies", r.Replies)
+	if r.Pinned {
+		r.PinnedLabel = m.deps.UI.T(e, "forum.pinned")
+	}
+	return r
+}
+
+func (m *Module) hotRows(e *core.RequestEvent, limit int) ([]TopicRow, error) {
+	hot, err := m.forum.Hot([]string{KindRequest, KindBug}, limit)
+	if err != nil {
+		return nil, err
+	}
+	recs := make([]*core.Record, len(hot))
+	for i, h := range hot {
+		recs[i] = h.Topic
+	}
+	authors := authorsOf(e.App, recs)
+	rows := make([]TopicRow, len(hot))
+	for i, h := range hot {
+		rows[i] = m.row(e, h.Topic, authors)
+		rows[i].Score = h.Score
+	}
+	return rows, nil
+}
+
+func (m *Module) index(e *core.RequestEvent) error {
+	boards, err := e.App.FindRecordsByFilter(Boards, "", "order,name", 0, 0)
+	if err != nil {
+		return err
+	}
+	v := IndexView{}
+	lang := m.deps.UI.Lang(e)
+	for _, b := range boards {
+		v.Boards = append(v.Boards, boardView(b, lang))
+	}
+	if v.Hot, err = m.hotRows(e, 10); err != nil {
+		return err
+	}
+	return m.deps.UI.Render(e, http.StatusOK, "forum/index", v)
+}
+
+// homeHot feeds the home page's "hot needs" section.
+func (m *Module) homeHot(e *core.RequestEvent) (any, error) {
+	rows, err := m.hotRows(e, 5)
+	return IndexView{Hot: rows}, err
+}
+
+// BoardPage is the data of a board.
+type BoardPage struct {
+	Board  BoardView
+	Topics []TopicRow
+	Page   int
+	Next   int
+}
+
+func (m *Module) board(e *core.RequestEvent) error {
+	b, err := m.forum.FindBoard(e.Request.PathValue("slug"))
+	if err != nil {
+		return m.pageError(e, err)
+	}
+	page, _ := strconv.Atoi(e.Request.URL.Query().Get("page"))
+	page = max(page, 1)
+	size := m.cfg.PageSize
+	topics, err := e.App.FindRecordsByFilter(Topics, "board = {:b} && hidden = false", "-pinned,-last_activity", size+1, (page-1)*size, dbx.Params{"b": b.Id})
+	if err != nil {
+		return err
+	}
+	v := BoardPage{Board: boardView(b, m.deps.UI.Lang(e)), Page: page}
+	if len(topics) > size {
+		topics = topics[:size]
+		v.Next = page + 1
+	}
+	authors := authorsOf(e.App, topics)
+	for _, t := range topics {
+		v.Topics = append(v.Topics, m.row(e, t, authors))
+	}
+	return m.deps.UI.Render(e, http.StatusOK, "forum/board", v)
+}
+
+// TopicPage is the data of a topic.
+type TopicPage struct {
+	Topic     TopicRow
+	Board     BoardView
+	BodyHTML  template.HTML // from the markdown renderer only
+	Fields    []FieldValue
+	Posts     []PostView
+	MeTooMine bool
+	Reply     string
+	Error     string
+}
+
+func (m *Module) topicPage(e *core.RequestEvent, id string) (*TopicPage, error) {
+	t, err := m.forum.FindTopic(id)
+	if err != nil {
+		return nil, err
+	}
+	b, err := e.App.FindRecordById(Boards, t.GetString("board"))
+	if err != nil {
+		return nil, err
+	}
+	posts, err := e.App.FindRecordsByFilter(Posts, "topic = {:t} && hidden = false", "created", 500, 0, dbx.Params{"t": t.Id})
+	if err != nil {
+		return nil, err
+	}
+	authors := authorsOf(e.App, append([]*core.Record{t}, posts...))
+	v := &TopicPage{Topic: m.row(e, t, authors), Board: boardView(b, m.deps.UI.Lang(e)), BodyHTML: m.md.Render(t.GetString("body"))}
+	fields := map[string]string{}
+	_ = t.UnmarshalJSONField("fields", &fields)
+	for _, fd := range FormFor(b, t.GetString("kind")) {
+		if val := fields[fd.Name]; val != "" {
+			v.Fields = append(v.Fields, FieldValue{Label: m.deps.UI.T(e, fd.Label), HTML: m.md.Render(val)})
+		}
+	}
+	for _, p := range posts {
+		pv := PostView{ID: p.Id, AuthorID: p.GetString("author"), Staff: p.GetBool("staff"), Official: p.GetBool("official"),
+			Body: m.md.Render(p.GetString("body")), Created: p.GetDateTime("created").Time()}
+		if a, ok := authors[pv.AuthorID]; ok {
+			pv.AuthorName = a.GetString("name")
+		}
+		v.Posts = append(v.Posts, pv)
+	}
+	v.MeTooMine = m.forum.HasMeToo(e.Auth, t.Id)
+	return v, nil
+}
+
+func (m *Module) topic(e *core.RequestEvent) error {
+	v, err := m.topicPage(e, e.Request.PathValue("id"))
+	if err != nil {
+		return m.pageError(e, err)
+	}
+	return m.deps.UI.Render(e, http.StatusOK, "forum/topic", v)
+}
+
+func (m *Module) reply(e *core.RequestEvent) error {
+	id := e.Request.PathValue("id")
+	body := e.Request.FormValue("body")
+	if _, err := m.forum.Reply(e.Auth, id, body); err != nil {
+		p, ok := explain(err)
+		if !ok {
+			return err
+		}
+		v, verr := m.topicPage(e, id)
+		if verr != nil {
+			return m.pageError(e, verr)
+		}
+		v.Reply = body // nothing typed is lost
+		v.Error = p.key
+		var fe FieldErrors
+		if errors.As(err, &fe) {
+			v.Error = fe["body"]
+		}
+		return m.deps.UI.Render(e, p.status, "forum/topic", v)
+	}
+	return e.Redirect(http.StatusSeeOther, "/forum/t/"+id+"#latest")
+}
+
+func (m *Module) metooToggle(e *core.RequestEvent) error {
+	id := e.Request.PathValue("id")
+	on := e.Request.FormValue("on") == "1"
+	if _, err := m.forum.MeToo(e.Auth, id, on); err != nil {
+		return m.pageError(e, err)
+	}
+	return e.Redirect(http.StatusSeeOther, "/forum/t/"+id)
+}
+
+// NewTopicView is the data of the new-topic form.
+type NewTopicView struct {
+	Board  BoardView
+	Kind   string
+	Title  string
+	Body   string
+	Form   []FormField
+	Errors map[string]string
+	Error  string
+}
+
+func (m *Module) newTopicView(e *core.RequestEvent, b *core.Record, kind string) NewTopicView {
+	bv := boardView(b, m.deps.UI.Lang(e))
+	if kind == "" || !contains(bv.Kinds, kind) {
+		kind = bv.Kinds[0]
+	}
+	v := NewTopicView{Board: bv, Kind: kind, Errors: map[string]string{}}
+	for _, fd := range FormFor(b, kind) {
+		v.Form = append(v.Form, FormField{Field: fd})
+	}
+	return v
+}
+
+func contains(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *Module) newTopicForm(e *core.RequestEvent) error {
+	b, err := m.forum.FindBoard(e.Request.PathValue("slug"))
+	if err != nil {
+		return m.pageError(e, err)
+	}
+	return m.deps.UI.Render(e, http.StatusOK, "forum/new", m.newTopicView(e, b, e.Request.URL.Query().Get("kind")))
+}
+
+func (m *Module) newTopic(e *core.RequestEvent) error {
+	b, err := m.forum.FindBoard(e.Request.PathValue("slug"))
+	if err != nil {
+		return m.pageError(e, err)
+	}
+	in := NewTopic{Board: b.Id, Kind: e.Request.FormValue("kind"), Title: e.Request.FormValue("title"), Body: e.Request.FormValue("body"), Fields: map[string]string{}}
+	v := m.newTopicView(e, b, in.Kind)
+	for i := range v.Form {
+		val := e.Request.FormValue("f_" + v.Form[i].Name)
+		in.Fields[v.Form[i].Name] = val
+		v.Form[i].Value = val
+	}
+	t, err := m.forum.CreateTopic(e.Auth, in)
+	if err != nil {
+		p, ok := explain(err)
+		if !ok {
+			return err
+		}
+		v.Title, v.Body, v.Error = in.Title, in.Body, p.key
+		var fe FieldErrors
+		if errors.As(err, &fe) {
+			v.Errors = fe
+			for i := range v.Form {
+				v.Form[i].Error = fe["f_"+v.Form[i].Name]
+			}
+		}
+		return m.deps.UI.Render(e, p.status, "forum/new", v)
+	}
+	return e.Redirect(http.StatusSeeOther, "/forum/t/"+t.Id)
+}
+
+// pageError shows a domain error as a page.
+func (m *Module) pageError(e *core.RequestEvent, err error) error {
+	p, ok := explain(err)
+	if !ok {
+		return err
+	}
+	return m.deps.UI.Error(e, p.status, p.key)
+}
