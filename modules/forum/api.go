@@ -78,3 +78,36 @@ func (m *Module) apiMeToo(on bool) func(*core.RequestEvent) error {
 		return e.JSON(http.StatusOK, map[string]any{"count": n, "metoo": on})
 	}
 }
+
+// apiSearch: GET /api/forum/search?q=...&kind=request,bug, and
+// GET /api/forum/similar?q=... (requests and bugs, titles and texts only:
+// the suggestions shown while a member types a new need).
+func (m *Module) apiSearch(similar bool) func(*core.RequestEvent) error {
+	return func(e *core.RequestEvent) error {
+		q := e.Request.URL.Query().Get("q")
+		if len(q) > 200 {
+			q = q[:200]
+		}
+		var kinds []string
+		if similar {
+			kinds = []string{KindRequest, KindBug}
+		} else if k := e.Request.URL.Query().Get("kind"); k != "" {
+			kinds = strings.Split(k, ",")
+		}
+		limit := 20
+		if similar {
+			limit = 5
+		}
+		hits, err := m.forum.Search(q, kinds, similar, limit)
+		if err != nil {
+			return m.apiError(e, err)
+		}
+		out := make([]map[string]any, len(hits))
+		for i, h := range hits {
+			t := h.Topic
+			out[i] = map[string]any{"id": t.Id, "title": t.GetString("title"), "kind": t.GetString("kind"), "status": t.GetString("status"),
+				"metoo": t.GetInt("metoo_count"), "replies": t.GetInt("reply_count"), "snippet": h.Snippet, "url": "/forum/t/" + t.Id}
+		}
+		return e.JSON(http.StatusOK, map[string]any{"items": out})
+	}
+}

@@ -382,3 +382,71 @@ func TestPages(t *testing.T) {
 		t.Fatalf("unknown topic = %d, want 404", status)
 	}
 }
+
+func TestSearchChineseAndEnglish(t *testing.T) {
+	e := newEnv(t)
+	m := testutil.Member(t, e.app, "m@x.io", "M")
+	f := e.mod.Forum()
+	night, _ := f.CreateTopic(m, NewTopic{Board: "camera", Kind: KindRequest, Title: "相册支持夜间模式", Fields: map[string]string{"problem": "晚上看照片太亮", "proposal": "follow the dark theme"}})
+	calls, _ := f.CreateTopic(m, NewTopic{Board: "camera", Kind: KindDiscussion, Title: "Call recordings by contact"})
+	if _, err := f.Reply(m, calls.Id, "I would love a searchable archive of recordings"); err != nil {
+		t.Fatal(err)
+	}
+	hidden, _ := f.CreateTopic(m, NewTopic{Board: "camera", Kind: KindRequest, Title: "夜间模式 spam", Fields: map[string]string{"problem": "x", "proposal": "y"}})
+	hidden.Set("hidden", true)
+	if err := e.app.Save(hidden); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		q         string
+		titleOnly bool
+		kinds     []string
+		want      []string
+	}{
+		{"夜间模式", false, nil, []string{night.Id}},
+		{"dark theme", false, nil, []string{night.Id}},
+		{"searchable archive", false, nil, []string{calls.Id}},    // found in a reply
+		{"searchable archive", true, nil, nil},                    // titles and texts only
+		{"recordings", true, []string{KindRequest, KindBug}, nil}, // a discussion is no need
+		{`" OR NEAR( *`, false, nil, nil},                         // FTS syntax is just text
+		{"ab", false, nil, nil},                                   // under the trigram minimum
+	}
+	for _, c := range cases {
+		hits, err := f.Search(c.q, c.kinds, c.titleOnly, 10)
+		if err != nil {
+			t.Fatalf("Search(%q) = %v", c.q, err)
+		}
+		var got []string
+		for _, h := range hits {
+			got = append(got, h.Topic.Id)
+		}
+		if strings.Join(got, ",") != strings.Join(c.want, ",") {
+			t.Errorf("Search(%q, titleOnly=%v) = %v, want %v", c.q, c.titleOnly, got, c.want)
+		}
+	}
+	// editing a title re-indexes it
+	night.Set("title", "Gallery dark mode")
+	e.app.Save(night)
+	if hits, _ := f.Search("Gallery", nil, false, 10); len(hits) != 1 {
+		t.Errorf("after renaming: %d hits for the new title, want 1", len(hits))
+	}
+}
+
+func TestSimilarAPIAndSearchPage(t *testing.T) {
+	e := newEnv(t)
+	m := testutil.Member(t, e.app, "m@x.io", "M")
+	e.mod.Forum().CreateTopic(m, NewTopic{Board: "camera", Kind: KindRequest, Title: "Night mode for the gallery", Fields: map[string]string{"problem": "p", "proposal": "q"}})
+	b := newBrowser(t, e, m)
+	status, body, _ := b.do("GET", "/api/forum/similar?q=gallery%20night", nil)
+	if status != 200 || !strings.Contains(body, "Night mode for the gallery") {
+		t.Fatalf("GET /api/forum/similar = %d %s", status, body)
+	}
+	if status, body, _ := b.do("GET", "/forum/search?q=gallery", nil); status != 200 || !strings.Contains(body, "Night mode for the gallery") {
+		t.Fatalf("GET /forum/search = %d", status)
+	}
+	// a refused new topic shows the similar needs
+	status, body, _ = b.do("POST", "/forum/b/camera/new", url.Values{"kind": {"request"}, "title": {"gallery night"}})
+	if status != 400 || !strings.Contains(body, `href="/forum/t/`) || !strings.Contains(body, "Already asked?") {
+		t.Fatalf("refused new request = %d, want the similar needs listed:\n%.400s", status, body)
+	}
+}

@@ -97,6 +97,7 @@ func (m *Module) routes(se *core.ServeEvent) {
 	r.GET("/forum", h(m.index))
 	r.GET("/forum/b/{slug}", h(m.board))
 	r.GET("/forum/t/{id}", h(m.topic))
+	r.GET("/forum/search", h(m.search))
 	members := r.Group("/forum")
 	members.Bind(m.deps.UI.RequireMember())
 	members.GET("/b/{slug}/new", h(m.newTopicForm))
@@ -106,6 +107,8 @@ func (m *Module) routes(se *core.ServeEvent) {
 
 	api := r.Group("/api/forum")
 	api.GET("/hot", m.apiHot)
+	api.GET("/search", m.apiSearch(false))
+	api.GET("/similar", m.apiSearch(true))
 	auth := api.Group("")
 	auth.Bind(apis.RequireAuth("users"))
 	auth.POST("/topics", m.apiCreateTopic)

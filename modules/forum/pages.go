@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
@@ -190,13 +191,14 @@ func (m *Module) metooToggle(e *core.RequestEvent) error {
 
 // NewTopicView is the data of the new-topic form.
 type NewTopicView struct {
-	Board  BoardView
-	Kind   string
-	Title  string
-	Body   string
-	Form   []FormField
-	Errors map[string]string
-	Error  string
+	Board   BoardView
+	Kind    string
+	Title   string
+	Body    string
+	Form    []FormField
+	Errors  map[string]string
+	Error   string
+	Similar []SearchRow // needs that may already exist
 }
 
 func (m *Module) newTopicView(e *core.RequestEvent, b *core.Record, kind string) NewTopicView {
@@ -247,6 +249,9 @@ func (m *Module) newTopic(e *core.RequestEvent) error {
 			return err
 		}
 		v.Title, v.Body, v.Error = in.Title, in.Body, p.key
+		if hits, err := m.forum.Search(in.Title, []string{KindRequest, KindBug}, true, 5); err == nil {
+			v.Similar = m.searchRows(e, hits)
+		}
 		var fe FieldErrors
 		if errors.As(err, &fe) {
 			v.Errors = fe
@@ -266,4 +271,41 @@ func (m *Module) pageError(e *core.RequestEvent, err error) error {
 		return err
 	}
 	return m.deps.UI.Error(e, p.status, p.key)
+}
+
+// SearchPage is the data of /forum/search.
+type SearchPage struct {
+	Query string
+	Hits  []SearchRow
+}
+
+// SearchRow is a found topic with the matching text.
+type SearchRow struct {
+	TopicRow
+	Snippet string
+}
+
+func (m *Module) searchRows(e *core.RequestEvent, hits []SearchHit) []SearchRow {
+	recs := make([]*core.Record, len(hits))
+	for i, h := range hits {
+		recs[i] = h.Topic
+	}
+	authors := authorsOf(e.App, recs)
+	out := make([]SearchRow, len(hits))
+	for i, h := range hits {
+		out[i] = SearchRow{TopicRow: m.row(e, h.Topic, authors), Snippet: h.Snippet}
+	}
+	return out
+}
+
+func (m *Module) search(e *core.RequestEvent) error {
+	q := strings.TrimSpace(e.Request.URL.Query().Get("q"))
+	if len(q) > 200 {
+		q = q[:200]
+	}
+	hits, err := m.forum.Search(q, nil, false, 50)
+	if err != nil {
+		return err
+	}
+	return m.deps.UI.Render(e, http.StatusOK, "forum/search", SearchPage{Query: q, Hits: m.searchRows(e, hits)})
 }
