@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 )
 
@@ -17,7 +18,7 @@ func (s *Shell) Register(app core.App) error {
 	}
 	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
 		se.Router.Bind(s.securityHeaders(), csrf, s.cookieAuth(), s.langFromQuery())
-		se.Router.GET("/static/{path...}", s.staticFile)
+		se.Router.GET("/static/{path...}", s.staticFile).Bind(apis.SkipSuccessActivityLog())
 		se.Router.GET("/{$}", s.Handler(s.home))
 		se.Router.GET("/{path...}", s.notFound)
 		return se.Next()

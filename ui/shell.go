@@ -247,6 +247,24 @@ func (p *Page) Sections() ([]template.HTML, error) {
 	return out, nil
 }
 
+// Fragment executes the template named name of page with data into HTML
+// (for a module that caches a rendered part of a page, such as a long list
+// of replies). The HTML comes from html/template, so it is as safe as a
+// rendered page.
+func (s *Shell) Fragment(e *core.RequestEvent, page, name string, data any) (template.HTML, error) {
+	s.mu.RLock()
+	t, ok := s.pages[page]
+	s.mu.RUnlock()
+	if !ok {
+		return "", fmt.Errorf("ui: no page %q", page)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, name, s.newPage(e, data)); err != nil {
+		return "", fmt.Errorf("ui: fragment %s/%s: %w", page, name, err)
+	}
+	return template.HTML(buf.String()), nil
+}
+
 // Render writes page with data and the given status. The page is rendered
 // into a buffer first, so a template error becomes a clean 500.
 func (s *Shell) Render(e *core.RequestEvent, status int, page string, data any) error {

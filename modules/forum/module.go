@@ -48,10 +48,12 @@ type Deps struct {
 
 // Module is the forum module.
 type Module struct {
-	cfg   Config
-	deps  Deps
-	forum *Forum
-	md    *markdown.Renderer
+	cfg    Config
+	deps   Deps
+	forum  *Forum
+	md     *markdown.Renderer
+	topics *viewCache[TopicPage] // keyed by the topic's counters and last change
+	boards *viewCache[BoardPage] // a one-second micro-cache: counters in lists are live anyway
 }
 
 // New returns the module; Register binds it to an app.
@@ -62,7 +64,9 @@ func New(cfg Config, deps Deps) *Module {
 	if deps.Live == nil {
 		deps.Live = nopPublisher{}
 	}
-	return &Module{cfg: cfg, deps: deps, md: markdown.New()}
+	return &Module{cfg: cfg, deps: deps, md: markdown.New(),
+		topics: newViewCache[TopicPage](time.Minute, 2048),
+		boards: newViewCache[BoardPage](time.Second, 512)}
 }
 
 // Name returns "forum".
@@ -94,9 +98,11 @@ func (m *Module) Register(app core.App) error {
 func (m *Module) routes(se *core.ServeEvent) {
 	h := m.deps.UI.Handler
 	r := se.Router
-	r.GET("/forum", h(m.index))
-	r.GET("/forum/b/{slug}", h(m.board))
-	r.GET("/forum/t/{id}", h(m.topic))
+	// busy read pages keep no activity-log row per successful view
+	quiet := apis.SkipSuccessActivityLog()
+	r.GET("/forum", h(m.index)).Bind(quiet)
+	r.GET("/forum/b/{slug}", h(m.board)).Bind(quiet)
+	r.GET("/forum/t/{id}", h(m.topic)).Bind(quiet)
 	r.GET("/forum/search", h(m.search))
 	members := r.Group("/forum")
 	members.Bind(m.deps.UI.RequireMember())

@@ -86,6 +86,10 @@ func (m *Module) board(e *core.RequestEvent) error {
 	}
 	page, _ := strconv.Atoi(e.Request.URL.Query().Get("page"))
 	page = max(page, 1)
+	key := b.Id + "|" + strconv.Itoa(page) + "|" + string(m.deps.UI.Lang(e))
+	if v, ok := m.boards.get(key); ok {
+		return m.deps.UI.Render(e, http.StatusOK, "forum/board", v)
+	}
 	size := m.cfg.PageSize
 	topics, err := e.App.FindRecordsByFilter(Topics, "board = {:b} && hidden = false", "-pinned,-last_activity", size+1, (page-1)*size, dbx.Params{"b": b.Id})
 	if err != nil {
@@ -100,6 +104,7 @@ func (m *Module) board(e *core.RequestEvent) error {
 	for _, t := range topics {
 		v.Topics = append(v.Topics, m.row(e, t, authors))
 	}
+	m.boards.put(key, v)
 	return m.deps.UI.Render(e, http.StatusOK, "forum/board", v)
 }
 
@@ -110,6 +115,7 @@ type TopicPage struct {
 	BodyHTML  template.HTML // from the markdown renderer only
 	Fields    []FieldValue
 	Posts     []PostView
+	PostsHTML template.HTML // Posts rendered once by html/template, cached with the view
 	MeTooMine bool
 	Reply     string
 	Error     string
@@ -120,6 +126,26 @@ func (m *Module) topicPage(e *core.RequestEvent, id string) (*TopicPage, error) 
 	if err != nil {
 		return nil, err
 	}
+	var lastPost string
+	_ = e.App.DB().NewQuery("SELECT COALESCE(MAX(updated), '') FROM " + Posts + " WHERE topic = {:t}").Bind(dbx.Params{"t": t.Id}).Row(&lastPost)
+	key := strings.Join([]string{t.Id, t.GetString("updated"), strconv.Itoa(t.GetInt("reply_count")), strconv.Itoa(t.GetInt("metoo_count")), lastPost, string(m.deps.UI.Lang(e))}, "|")
+	if cached, ok := m.topics.get(key); ok {
+		v := cached // a copy: the member's own parts are filled below
+		v.MeTooMine = m.forum.HasMeToo(e.Auth, t.Id)
+		return &v, nil
+	}
+	v, err := m.buildTopicPage(e, t)
+	if err != nil {
+		return nil, err
+	}
+	m.topics.put(key, *v)
+	v.MeTooMine = m.forum.HasMeToo(e.Auth, t.Id)
+	return v, nil
+}
+
+// buildTopicPage renders a topic's shared view: body, fields and replies
+// through the markdown renderer.
+func (m *Module) buildTopicPage(e *core.RequestEvent, t *core.Record) (*TopicPage, error) {
 	b, err := e.App.FindRecordById(Boards, t.GetString("board"))
 	if err != nil {
 		return nil, err
@@ -145,7 +171,9 @@ func (m *Module) topicPage(e *core.RequestEvent, id string) (*TopicPage, error) 
 		}
 		v.Posts = append(v.Posts, pv)
 	}
-	v.MeTooMine = m.forum.HasMeToo(e.Auth, t.Id)
+	if v.PostsHTML, err = m.deps.UI.Fragment(e, "forum/topic", "forum-posts", v.Posts); err != nil {
+		return nil, err
+	}
 	return v, nil
 }
 

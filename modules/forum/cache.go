@@ -1,0 +1,54 @@
+package forum
+
+import (
+	"sync"
+	"time"
+)
+
+// viewCache keeps rendered views for a short time. A key carries everything
+// the view depends on (a topic's counters and last change, the language), so
+// a write never serves a stale view past ttl; the ttl bounds what the key
+// cannot see (an author renaming themselves).
+type viewCache[V any] struct {
+	mu  sync.Mutex
+	ttl time.Duration
+	max int
+	m   map[string]cacheEntry[V]
+}
+
+type cacheEntry[V any] struct {
+	v       V
+	expires time.Time
+}
+
+func newViewCache[V any](ttl time.Duration, max int) *viewCache[V] {
+	return &viewCache[V]{ttl: ttl, max: max, m: map[string]cacheEntry[V]{}}
+}
+
+func (c *viewCache[V]) get(key string) (V, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[key]
+	if !ok || time.Now().After(e.expires) {
+		var zero V
+		return zero, false
+	}
+	return e.v, true
+}
+
+func (c *viewCache[V]) put(key string, v V) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= c.max {
+		now := time.Now()
+		for k, e := range c.m {
+			if now.After(e.expires) {
+				delete(c.m, k)
+			}
+		}
+		if len(c.m) >= c.max {
+			clear(c.m) // simple and bounded; the next requests refill it
+		}
+	}
+	c.m[key] = cacheEntry[V]{v: v, expires: time.Now().Add(c.ttl)}
+}
