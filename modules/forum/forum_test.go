@@ -450,3 +450,31 @@ func TestSimilarAPIAndSearchPage(t *testing.T) {
 		t.Fatalf("refused new request = %d, want the similar needs listed:\n%.400s", status, body)
 	}
 }
+
+func TestTopicViewFollowsEdits(t *testing.T) {
+	e := newEnv(t)
+	m := testutil.Member(t, e.app, "m@x.io", "M")
+	topic := e.need(t, m, KindRequest)
+	p, err := e.mod.Forum().Reply(m, topic.Id, "first words")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, e, nil)
+	if _, body, _ := b.do("GET", "/forum/t/"+topic.Id, nil); !strings.Contains(body, "first words") {
+		t.Fatal("reply not shown")
+	}
+	time.Sleep(2 * time.Millisecond) // "updated" has millisecond precision
+	p.Set("body", "edited words")
+	if err := e.app.Save(p); err != nil {
+		t.Fatal(err)
+	}
+	if _, body, _ := b.do("GET", "/forum/t/"+topic.Id, nil); !strings.Contains(body, "edited words") {
+		t.Fatal("the cached page still shows the reply before its edit")
+	}
+	p.Set("hidden", true)
+	time.Sleep(2 * time.Millisecond)
+	e.app.Save(p)
+	if _, body, _ := b.do("GET", "/forum/t/"+topic.Id, nil); strings.Contains(body, "edited words") {
+		t.Fatal("a hidden reply is still shown")
+	}
+}

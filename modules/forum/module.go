@@ -7,8 +7,10 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/types"
 
 	"github.com/canyu/canyu/hooks"
 	"github.com/canyu/canyu/modules/internal/markdown"
@@ -88,6 +90,17 @@ func (m *Module) Register(app core.App) error {
 	}
 	m.deps.UI.AddNav(ui.NavItem{Path: "/forum", Label: "forum.nav", Order: 10})
 	m.deps.UI.AddHomeSection(ui.HomeSection{Page: "forum/home_hot", Order: 10, Data: m.homeHot})
+	// an edited, hidden or deleted reply changes its topic's page: touch the
+	// topic so cached views keyed by its "updated" go stale
+	touch := func(e *core.RecordEvent) error {
+		if _, err := e.App.DB().NewQuery("UPDATE " + Topics + " SET updated = {:now} WHERE id = {:t}").
+			Bind(dbx.Params{"t": e.Record.GetString("topic"), "now": types.NowDateTime().String()}).Execute(); err != nil {
+			return err
+		}
+		return e.Next()
+	}
+	app.OnRecordAfterUpdateSuccess(Posts).BindFunc(touch)
+	app.OnRecordAfterDeleteSuccess(Posts).BindFunc(touch)
 	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
 		m.routes(se)
 		return se.Next()

@@ -126,9 +126,8 @@ func (m *Module) topicPage(e *core.RequestEvent, id string) (*TopicPage, error) 
 	if err != nil {
 		return nil, err
 	}
-	var lastPost string
-	_ = e.App.DB().NewQuery("SELECT COALESCE(MAX(updated), '') FROM " + Posts + " WHERE topic = {:t}").Bind(dbx.Params{"t": t.Id}).Row(&lastPost)
-	key := strings.Join([]string{t.Id, t.GetString("updated"), strconv.Itoa(t.GetInt("reply_count")), strconv.Itoa(t.GetInt("metoo_count")), lastPost, string(m.deps.UI.Lang(e))}, "|")
+	// a reply edited or hidden touches its topic's "updated" (see Register)
+	key := strings.Join([]string{t.Id, t.GetString("updated"), strconv.Itoa(t.GetInt("reply_count")), strconv.Itoa(t.GetInt("metoo_count")), string(m.deps.UI.Lang(e))}, "|")
 	if cached, ok := m.topics.get(key); ok {
 		v := cached // a copy: the member's own parts are filled below
 		v.MeTooMine = m.forum.HasMeToo(e.Auth, t.Id)
