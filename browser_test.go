@@ -156,3 +156,64 @@ func TestBrowserSmoke(t *testing.T) {
 	}
 	shot(t, ctx, "profile-zh")
 }
+
+// signIn signs in through the form as a demo member.
+func signIn(t *testing.T, ctx context.Context, base, email string) {
+	t.Helper()
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(base+"/signin?lang=en"),
+		chromedp.WaitVisible(`#email`),
+		chromedp.SendKeys(`#email`, email),
+		chromedp.SendKeys(`#password`, "canyu-demo"),
+		chromedp.Submit(`#email`),
+		chromedp.WaitVisible(`.member-chip`),
+	); err != nil {
+		t.Fatalf("sign in as %s: %v", email, err)
+	}
+}
+
+// TestBrowserForum posts a feature request as one member and presses
+// "me too" on it as a second member.
+func TestBrowserForum(t *testing.T) {
+	ctx := newBrowser(t)
+	app, mods, base := newSite(t)
+	if err := seedDemo(app, mods); err != nil {
+		t.Fatal(err)
+	}
+	signIn(t, ctx, base, "tom@demo.canyu")
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(base+"/forum/b/system/new?kind=request"),
+		chromedp.WaitVisible(`#title`),
+		chromedp.SendKeys(`#title`, "Battery saver schedule"),
+		chromedp.SendKeys(`#f_problem`, "I forget to switch battery saver on at night."),
+		chromedp.SendKeys(`#f_proposal`, "Let me **schedule** it."),
+		chromedp.Submit(`#title`),
+		chromedp.WaitVisible(`.topic-head h1`),
+	); err != nil {
+		t.Fatalf("post a request: %v", err)
+	}
+	if h1 := text(t, ctx, `.topic-head h1`); h1 != "Battery saver schedule" {
+		t.Fatalf("topic page shows %q", h1)
+	}
+	topicURL, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(`form[action="/signout"] button`, chromedp.NodeVisible), chromedp.WaitVisible(`.topbar a[href="/signin"]`)); err != nil {
+		t.Fatal(err)
+	}
+
+	signIn(t, ctx, base, "mei@demo.canyu")
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(topicURL),
+		chromedp.WaitVisible(`.metoo-btn`),
+		chromedp.Click(`.metoo-btn`, chromedp.NodeVisible),
+		chromedp.WaitVisible(`.metoo-btn.on`),
+	); err != nil {
+		t.Fatalf("press me too: %v", err)
+	}
+	if n := text(t, ctx, `.metoo-btn strong`); n != "1" {
+		t.Fatalf("me-too count after pressing = %q, want 1", n)
+	}
+	shot(t, ctx, "forum-topic")
+}
