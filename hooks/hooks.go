@@ -28,6 +28,9 @@ type Events struct {
 	PhoneBinding *hook.Hook[*PhoneEvent]
 	// PhoneBound fires after a phone number binding is committed.
 	PhoneBound *hook.Hook[*PhoneEvent]
+	// NeedStatusChanged fires after staff moved a request or bug to another
+	// status (planned, shipped, declined ...).
+	NeedStatusChanged *hook.Hook[*NeedEvent]
 }
 
 // New returns a catalogue with every hook ready to bind.
@@ -36,6 +39,8 @@ func New() *Events {
 		MemberSignedUp: &hook.Hook[*MemberEvent]{},
 		PhoneBinding:   &hook.Hook[*PhoneEvent]{},
 		PhoneBound:     &hook.Hook[*PhoneEvent]{},
+
+		NeedStatusChanged: &hook.Hook[*NeedEvent]{},
 	}
 }
 
@@ -55,6 +60,7 @@ func (ev *Events) Catalogue() []Info {
 		{Name: "MemberSignedUp", Key: "member.signed_up", Doc: "a member account was created (form, API or OAuth2)"},
 		{Name: "PhoneBinding", Key: "phone.binding", Before: true, Doc: "a verified phone number is about to be bound; may veto"},
 		{Name: "PhoneBound", Key: "phone.bound", Doc: "a phone number was bound to a member"},
+		{Name: "NeedStatusChanged", Key: "need.status_changed", Doc: "staff moved a request or bug to another status"},
 	}
 }
 
@@ -87,6 +93,28 @@ func (ev *Events) Listen(fn Listener) {
 		}
 		return e.Next()
 	})
+	ev.NeedStatusChanged.BindFunc(func(e *NeedEvent) error {
+		p := Payload{"topic": Payload{"id": e.Topic.Id, "title": e.Topic.GetString("title"), "kind": e.Topic.GetString("kind")},
+			"from": e.From, "to": e.To, "reason": e.Reason, "notified": e.Notified}
+		if e.By != nil {
+			p["by"] = Payload{"id": e.By.Id, "name": e.By.GetString("name")}
+		}
+		if err := fn("need.status_changed", p); err != nil {
+			return err
+		}
+		return e.Next()
+	})
+}
+
+// NeedEvent carries a request or bug whose status changed.
+type NeedEvent struct {
+	hook.Event
+	App      core.App
+	Topic    *core.Record
+	By       *core.Record // the staff member
+	From, To string
+	Reason   string
+	Notified int // members told: the author and everyone who pressed "me too"
 }
 
 func memberPayload(m *core.Record) Payload {

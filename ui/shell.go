@@ -41,6 +41,24 @@ type NavItem struct {
 	Order int
 }
 
+// MemberLink is an icon link in the top bar for signed-in members, with an
+// optional count (unread notifications) kept live.
+type MemberLink struct {
+	Path  string
+	Label string // catalog key
+	Icon  string // "bell"
+	// Live is the live value showing the count, with %s for the member id
+	// ("member:%s.unread").
+	Live  string
+	Count func(e *core.RequestEvent) int
+}
+
+// memberLinkView is a MemberLink for one member.
+type memberLinkView struct {
+	Path, Label, Icon, Live string
+	N                       int
+}
+
 // HomeSection is a block of the home page owned by a module: a page template
 // (registered with AddPages, defining "section") and the data it renders.
 type HomeSection struct {
@@ -59,6 +77,7 @@ type Shell struct {
 	mu       sync.RWMutex
 	pages    map[string]*template.Template
 	nav      []NavItem
+	links    []MemberLink
 	sections []HomeSection
 	assets   map[string]string // file name -> content hash
 }
@@ -164,6 +183,13 @@ func (s *Shell) AddNav(item NavItem) {
 	slices.SortStableFunc(s.nav, func(a, b NavItem) int { return a.Order - b.Order })
 }
 
+// AddMemberLink adds an icon link for signed-in members to the top bar.
+func (s *Shell) AddMemberLink(l MemberLink) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.links = append(s.links, l)
+}
+
 // AddHomeSection adds a block to the home page.
 func (s *Shell) AddHomeSection(sec HomeSection) {
 	s.mu.Lock()
@@ -190,6 +216,7 @@ type Page struct {
 	Path     string
 	Member   *core.Record
 	Nav      []NavItem
+	Links    []memberLinkView
 	Flash    string
 	Title    string
 	Data     any
@@ -308,6 +335,21 @@ func (s *Shell) newPage(e *core.RequestEvent, data any) *Page {
 	}
 	if p.Member != nil && p.Member.Collection().Name != "users" {
 		p.Member = nil // superusers browse the member UI as guests
+	}
+	if p.Member != nil {
+		s.mu.RLock()
+		links := s.links
+		s.mu.RUnlock()
+		for _, l := range links {
+			v := memberLinkView{Path: l.Path, Label: l.Label, Icon: l.Icon}
+			if l.Live != "" {
+				v.Live = fmt.Sprintf(l.Live, p.Member.Id)
+			}
+			if l.Count != nil {
+				v.N = l.Count(e)
+			}
+			p.Links = append(p.Links, v)
+		}
 	}
 	if c, err := e.Request.Cookie(flashCookie); err == nil && s.Catalog.Has(c.Value) {
 		p.Flash = c.Value

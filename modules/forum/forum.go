@@ -20,6 +20,7 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/types"
 
+	"github.com/canyu/canyu/hooks"
 	"github.com/canyu/canyu/modules/internal/access"
 )
 
@@ -99,9 +100,10 @@ func (nopPublisher) Publish(string, map[string]any) {}
 
 // Forum is the forum's domain logic over its collections.
 type Forum struct {
-	app core.App
-	now func() time.Time
-	pub Publisher
+	app    core.App
+	now    func() time.Time
+	pub    Publisher
+	events *hooks.Events
 }
 
 // FormFor returns the structured fields of kind on board.

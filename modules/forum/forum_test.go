@@ -478,3 +478,113 @@ func TestTopicViewFollowsEdits(t *testing.T) {
 		t.Fatal("a hidden reply is still shown")
 	}
 }
+
+func TestStatusChangeNotifies(t *testing.T) {
+	e := newEnv(t)
+	ms := members(t, e.app, 4)
+	staffer := testutil.Member(t, e.app, "s@x.io", "Staff", "staff")
+	topic := e.need(t, ms[0], KindRequest)
+	for _, m := range append(ms[1:], ms[0], staffer) { // the author and the staffer pressed too
+		e.mod.Forum().MeToo(m, topic.Id, true)
+	}
+	var events []*hooks.NeedEvent
+	e.mod.deps.Events.NeedStatusChanged.BindFunc(func(ev *hooks.NeedEvent) error { events = append(events, ev); return ev.Next() })
+
+	err := e.mod.Forum().ChangeStatus(staffer, topic.Id, "declined", "")
+	var fe FieldErrors
+	if !errors.As(err, &fe) || fe["reason"] == "" {
+		t.Fatalf("declining without a reason = %v, want a field error", err)
+	}
+	if err := e.mod.Forum().ChangeStatus(staffer, topic.Id, "bogus", ""); !errors.Is(err, ErrBadStatus) {
+		t.Fatalf("unknown status = %v, want ErrBadStatus", err)
+	}
+	if n, _ := e.app.CountRecords(Notifications); n != 0 || len(events) != 0 {
+		t.Fatalf("refused changes left %d notifications and %d events", n, len(events))
+	}
+
+	if err := e.mod.Forum().ChangeStatus(staffer, topic.Id, "planned", "In the March build"); err != nil {
+		t.Fatal(err)
+	}
+	fresh, _ := e.app.FindRecordById(Topics, topic.Id)
+	if fresh.GetString("status") != "planned" || fresh.GetString("status_reason") != "In the March build" {
+		t.Fatalf("topic after the change: %s / %s", fresh.GetString("status"), fresh.GetString("status_reason"))
+	}
+	for _, m := range ms {
+		if got := e.mod.Forum().Unread(m.Id); got != 1 {
+			t.Errorf("member %s has %d unread, want 1", m.Id, got)
+		}
+		if got := e.live.last["member:"+m.Id]["unread"]; got != 1 {
+			t.Errorf("live unread for %s = %v, want 1", m.Id, got)
+		}
+	}
+	if got := e.mod.Forum().Unread(staffer.Id); got != 0 {
+		t.Errorf("the staffer told themselves: %d unread", got)
+	}
+	if len(events) != 1 || events[0].To != "planned" || events[0].From != "new" || events[0].Notified != 4 {
+		t.Fatalf("NeedStatusChanged events = %+v, want one new -> planned telling 4 members", events)
+	}
+	if err := e.mod.Forum().ChangeStatus(staffer, topic.Id, "planned", ""); !errors.Is(err, ErrBadStatus) {
+		t.Errorf("the same status again = %v, want ErrBadStatus", err)
+	}
+}
+
+func TestStatusAPIAndPages(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		role   string
+		status int
+	}{{"member", "", 403}, {"moderator", "moderator", 200}, {"staff", "staff", 200}} {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t)
+			author := testutil.Member(t, e.app, "a@x.io", "A")
+			var roles []string
+			if c.role != "" {
+				roles = []string{c.role}
+			}
+			actor := testutil.Member(t, e.app, "b@x.io", "B", roles...)
+			topic := e.need(t, author, KindRequest)
+			(&tests.ApiScenario{
+				Method: "POST", URL: "/api/forum/topics/" + topic.Id + "/status", Body: strings.NewReader(`{"status":"progress"}`),
+				Headers:        map[string]string{"Authorization": testutil.Token(t, actor)},
+				ExpectedStatus: c.status, ExpectedContent: []string{`"status"`},
+				TestAppFactory: func(testing.TB) *tests.TestApp { return e.app }, DisableTestAppCleanup: true,
+			}).Test(t)
+		})
+	}
+
+	e := newEnv(t)
+	author := testutil.Member(t, e.app, "a@x.io", "Author")
+	staffer := testutil.Member(t, e.app, "s@x.io", "Staff", "staff")
+	topic := e.need(t, author, KindRequest)
+	sb := newBrowser(t, e, staffer)
+	if _, body, _ := sb.do("GET", "/forum/t/"+topic.Id, nil); !strings.Contains(body, `action="/forum/t/`+topic.Id+`/status"`) {
+		t.Fatal("staff see no status form")
+	}
+	if status, body, _ := sb.do("POST", "/forum/t/"+topic.Id+"/status", url.Values{"status": {"duplicate"}}); status != 400 || !strings.Contains(body, "Say why") {
+		t.Fatalf("duplicate without a reason = %d", status)
+	}
+	if status, _, _ := sb.do("POST", "/forum/t/"+topic.Id+"/status", url.Values{"status": {"shipped"}, "reason": {"In 2.4"}}); status != 303 {
+		t.Fatalf("status by form = %d, want 303", status)
+	}
+	if _, body, _ := sb.do("GET", "/forum/roadmap", nil); !strings.Contains(body, "Night mode please") {
+		t.Fatal("shipped need missing from the roadmap")
+	}
+	ab := &browser{t: t, base: sb.base, client: &http.Client{Jar: func() http.CookieJar {
+		j, _ := cookiejar.New(nil)
+		u, _ := url.Parse(sb.base)
+		j.SetCookies(u, []*http.Cookie{{Name: ui.AuthCookie, Value: testutil.Token(t, author), Path: "/"}})
+		return j
+	}(), CheckRedirect: sb.client.CheckRedirect}}
+	if _, body, _ := ab.do("GET", "/forum", nil); !strings.Contains(body, `data-live="member:`+author.Id+`.unread">1</span>`) {
+		t.Fatal("the author's bell shows no unread notification")
+	}
+	if _, body, _ := ab.do("GET", "/forum/notifications", nil); !strings.Contains(body, "Night mode please") || !strings.Contains(body, "In 2.4") {
+		t.Fatal("notification center lacks the change")
+	}
+	if got := e.mod.Forum().Unread(author.Id); got != 0 {
+		t.Errorf("unread after opening the center = %d, want 0", got)
+	}
+	if _, body, _ := sb.do("GET", "/forum/t/"+topic.Id, nil); !strings.Contains(body, "In 2.4") {
+		t.Error("the reason is not shown on the topic")
+	}
+}

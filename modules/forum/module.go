@@ -13,6 +13,7 @@ import (
 	"github.com/pocketbase/pocketbase/tools/types"
 
 	"github.com/canyu/canyu/hooks"
+	"github.com/canyu/canyu/modules/internal/access"
 	"github.com/canyu/canyu/modules/internal/markdown"
 	"github.com/canyu/canyu/ui"
 )
@@ -79,7 +80,7 @@ func (m *Module) Forum() *Forum { return m.forum }
 
 // Register adds the forum's pages, strings, routes and navigation.
 func (m *Module) Register(app core.App) error {
-	m.forum = &Forum{app: app, now: m.deps.Now, pub: m.deps.Live}
+	m.forum = &Forum{app: app, now: m.deps.Now, pub: m.deps.Live, events: m.deps.Events}
 	locales, _ := fs.Sub(embedded, "locales")
 	if err := m.deps.UI.Catalog.Add(locales); err != nil {
 		return err
@@ -89,6 +90,9 @@ func (m *Module) Register(app core.App) error {
 		return err
 	}
 	m.deps.UI.AddNav(ui.NavItem{Path: "/forum", Label: "forum.nav", Order: 10})
+	m.deps.UI.AddNav(ui.NavItem{Path: "/forum/roadmap", Label: "forum.roadmap", Order: 11})
+	m.deps.UI.AddMemberLink(ui.MemberLink{Path: "/forum/notifications", Label: "forum.notifications", Icon: "bell",
+		Live: "member:%s.unread", Count: func(e *core.RequestEvent) int { return m.forum.Unread(e.Auth.Id) }})
 	m.deps.UI.AddHomeSection(ui.HomeSection{Page: "forum/home_hot", Order: 10, Data: m.homeHot})
 	// an edited, hidden or deleted reply changes its topic's page: touch the
 	// topic so cached views keyed by its "updated" go stale
@@ -117,12 +121,15 @@ func (m *Module) routes(se *core.ServeEvent) {
 	r.GET("/forum/b/{slug}", h(m.board)).Bind(quiet)
 	r.GET("/forum/t/{id}", h(m.topic)).Bind(quiet)
 	r.GET("/forum/search", h(m.search))
+	r.GET("/forum/roadmap", h(m.roadmap)).Bind(quiet)
 	members := r.Group("/forum")
 	members.Bind(m.deps.UI.RequireMember())
 	members.GET("/b/{slug}/new", h(m.newTopicForm))
 	members.POST("/b/{slug}/new", h(m.newTopic))
 	members.POST("/t/{id}/reply", h(m.reply))
 	members.POST("/t/{id}/metoo", h(m.metooToggle))
+	members.GET("/notifications", h(m.notifications))
+	members.POST("/t/{id}/status", h(m.statusChange)).Bind(access.RequireRole(access.RoleStaff, access.RoleModerator))
 
 	api := r.Group("/api/forum")
 	api.GET("/hot", m.apiHot)
@@ -134,6 +141,7 @@ func (m *Module) routes(se *core.ServeEvent) {
 	auth.POST("/topics/{id}/posts", m.apiReply)
 	auth.POST("/topics/{id}/metoo", m.apiMeToo(true))
 	auth.DELETE("/topics/{id}/metoo", m.apiMeToo(false))
+	auth.POST("/topics/{id}/status", m.apiStatus).Bind(access.RequireRole(access.RoleStaff, access.RoleModerator))
 }
 
 // problem is how an error is shown: a status and a catalog key.
@@ -154,6 +162,7 @@ func explain(err error) (problem, bool) {
 		{ErrLocked, problem{http.StatusForbidden, "forum.err_locked"}},
 		{ErrNotMeTooable, problem{http.StatusBadRequest, "forum.err_not_metooable"}},
 		{ErrUnsafeMarkdown, problem{http.StatusBadRequest, "forum.err_unsafe"}},
+		{ErrBadStatus, problem{http.StatusBadRequest, "forum.err_status"}},
 	} {
 		if errors.Is(err, c.err) {
 			return c.p, true

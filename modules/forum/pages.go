@@ -119,6 +119,11 @@ type TopicPage struct {
 	MeTooMine bool
 	Reply     string
 	Error     string
+	// the status form, for staff and moderators
+	Reason      string
+	CanModerate bool
+	Statuses    []string
+	StatusError string
 }
 
 func (m *Module) topicPage(e *core.RequestEvent, id string) (*TopicPage, error) {
@@ -128,18 +133,20 @@ func (m *Module) topicPage(e *core.RequestEvent, id string) (*TopicPage, error) 
 	}
 	// a reply edited or hidden touches its topic's "updated" (see Register)
 	key := strings.Join([]string{t.Id, t.GetString("updated"), strconv.Itoa(t.GetInt("reply_count")), strconv.Itoa(t.GetInt("metoo_count")), string(m.deps.UI.Lang(e))}, "|")
-	if cached, ok := m.topics.get(key); ok {
-		v := cached // a copy: the member's own parts are filled below
-		v.MeTooMine = m.forum.HasMeToo(e.Auth, t.Id)
-		return &v, nil
+	v, ok := m.topics.get(key) // a copy: the member's own parts are filled below
+	if !ok {
+		built, err := m.buildTopicPage(e, t)
+		if err != nil {
+			return nil, err
+		}
+		m.topics.put(key, *built)
+		v = *built
 	}
-	v, err := m.buildTopicPage(e, t)
-	if err != nil {
-		return nil, err
-	}
-	m.topics.put(key, *v)
 	v.MeTooMine = m.forum.HasMeToo(e.Auth, t.Id)
-	return v, nil
+	if canModerate(e.Auth) && v.Topic.MeTooable {
+		v.CanModerate, v.Statuses = true, Statuses
+	}
+	return &v, nil
 }
 
 // buildTopicPage renders a topic's shared view: body, fields and replies
@@ -154,7 +161,7 @@ func (m *Module) buildTopicPage(e *core.RequestEvent, t *core.Record) (*TopicPag
 		return nil, err
 	}
 	authors := authorsOf(e.App, append([]*core.Record{t}, posts...))
-	v := &TopicPage{Topic: m.row(e, t, authors), Board: boardView(b, m.deps.UI.Lang(e)), BodyHTML: m.md.Render(t.GetString("body"))}
+	v := &TopicPage{Topic: m.row(e, t, authors), Board: boardView(b, m.deps.UI.Lang(e)), BodyHTML: m.md.Render(t.GetString("body")), Reason: t.GetString("status_reason")}
 	fields := map[string]string{}
 	_ = t.UnmarshalJSONField("fields", &fields)
 	for _, fd := range FormFor(b, t.GetString("kind")) {

@@ -23,6 +23,7 @@
       for (var i = 1; i < parts.length && v != null; i++) { v = v[parts[i]]; }
       if (v != null && String(v) !== el.textContent) {
         el.textContent = String(v);
+        el.classList.toggle("zero", String(v) === "0");
         el.classList.remove("live-bump");
         void el.offsetWidth; // restart the animation
         el.classList.add("live-bump");

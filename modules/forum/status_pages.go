@@ -1,0 +1,119 @@
+package forum
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/pocketbase/dbx"
+	"github.com/pocketbase/pocketbase/core"
+
+	"github.com/canyu/canyu/modules/internal/access"
+)
+
+// RoadmapPage is the data of /forum/roadmap.
+type RoadmapPage struct {
+	Planned, Progress, Shipped []TopicRow
+}
+
+func (m *Module) roadmap(e *core.RequestEvent) error {
+	planned, progress, shipped, err := m.forum.Roadmap()
+	if err != nil {
+		return err
+	}
+	all := append(append(append([]*core.Record{}, planned...), progress...), shipped...)
+	authors := authorsOf(e.App, all)
+	rows := func(recs []*core.Record) []TopicRow {
+		out := make([]TopicRow, len(recs))
+		for i, r := range recs {
+			out[i] = m.row(e, r, authors)
+		}
+		return out
+	}
+	return m.deps.UI.Render(e, http.StatusOK, "forum/roadmap", RoadmapPage{Planned: rows(planned), Progress: rows(progress), Shipped: rows(shipped)})
+}
+
+// NotificationsPage is the data of the notification center.
+type NotificationsPage struct {
+	Items []NotificationView
+}
+
+// NotificationView is one notification.
+type NotificationView struct {
+	TopicID, Title, StatusLabel, Reason string
+	Unread                              bool
+	Created                             time.Time
+}
+
+func (m *Module) notifications(e *core.RequestEvent) error {
+	recs, err := e.App.FindRecordsByFilter(Notifications, "member = {:m}", "-created", 50, 0, dbx.Params{"m": e.Auth.Id})
+	if err != nil {
+		return err
+	}
+	ids := make([]string, len(recs))
+	for i, r := range recs {
+		ids[i] = r.GetString("topic")
+	}
+	topics, _ := e.App.FindRecordsByIds(Topics, ids)
+	titles := map[string]string{}
+	for _, t := range topics {
+		titles[t.Id] = t.GetString("title")
+	}
+	v := NotificationsPage{}
+	for _, r := range recs {
+		v.Items = append(v.Items, NotificationView{TopicID: r.GetString("topic"), Title: titles[r.GetString("topic")],
+			StatusLabel: m.deps.UI.T(e, "forum.status_"+r.GetString("status")), Reason: r.GetString("reason"),
+			Unread: !r.GetBool("read"), Created: r.GetDateTime("created").Time()})
+	}
+	// seeing them is reading them
+	if err := m.forum.MarkRead(e.Auth.Id); err != nil {
+		return err
+	}
+	return m.deps.UI.Render(e, http.StatusOK, "forum/notifications", v)
+}
+
+func (m *Module) statusChange(e *core.RequestEvent) error {
+	id := e.Request.PathValue("id")
+	if err := m.forum.ChangeStatus(e.Auth, id, e.Request.FormValue("status"), e.Request.FormValue("reason")); err != nil {
+		p, ok := explain(err)
+		if !ok {
+			return err
+		}
+		v, verr := m.topicPage(e, id)
+		if verr != nil {
+			return m.pageError(e, verr)
+		}
+		v.StatusError = p.key
+		var fe FieldErrors
+		if errors.As(err, &fe) {
+			v.StatusError = fe["reason"]
+		}
+		return m.deps.UI.Render(e, p.status, "forum/topic", v)
+	}
+	return e.Redirect(http.StatusSeeOther, "/forum/t/"+id)
+}
+
+// apiStatus: POST /api/forum/topics/{id}/status {"status", "reason"} (staff
+// and moderators).
+func (m *Module) apiStatus(e *core.RequestEvent) error {
+	var req struct {
+		Status string `json:"status"`
+		Reason string `json:"reason"`
+	}
+	if err := e.BindBody(&req); err != nil {
+		return e.BadRequestError(m.deps.UI.T(e, "error.400"), err)
+	}
+	if err := m.forum.ChangeStatus(e.Auth, e.Request.PathValue("id"), req.Status, req.Reason); err != nil {
+		return m.apiError(e, err)
+	}
+	t, err := m.forum.FindTopic(e.Request.PathValue("id"))
+	if err != nil {
+		return m.apiError(e, err)
+	}
+	return e.JSON(http.StatusOK, t)
+}
+
+// canModerate says whether the page's member may change statuses.
+func canModerate(member *core.Record) bool {
+	return access.HasRole(member, access.RoleStaff) || access.HasRole(member, access.RoleModerator)
+}
