@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pocketbase/pocketbase/core"
 )
@@ -37,6 +38,11 @@ type topicRequest struct {
 	Title  string            `json:"title"`
 	Body   string            `json:"body"`
 	Fields map[string]string `json:"fields"`
+	Poll   *struct {
+		Options  []string  `json:"options"`
+		Multiple bool      `json:"multiple"`
+		Closes   time.Time `json:"closes"`
+	} `json:"poll"`
 }
 
 // apiCreateTopic: POST /api/forum/topics.
@@ -45,7 +51,11 @@ func (m *Module) apiCreateTopic(e *core.RequestEvent) error {
 	if err := e.BindBody(&req); err != nil {
 		return e.BadRequestError(m.deps.UI.T(e, "error.400"), err)
 	}
-	t, err := m.forum.CreateTopic(e.Auth, NewTopic(req))
+	in := NewTopic{Board: req.Board, Kind: req.Kind, Title: req.Title, Body: req.Body, Fields: req.Fields}
+	if req.Poll != nil {
+		in.Poll = &PollSpec{Options: req.Poll.Options, Multiple: req.Poll.Multiple, Closes: req.Poll.Closes}
+	}
+	t, err := m.forum.CreateTopic(e.Auth, in)
 	if err != nil {
 		return m.apiError(e, err)
 	}
@@ -110,4 +120,20 @@ func (m *Module) apiSearch(similar bool) func(*core.RequestEvent) error {
 		}
 		return e.JSON(http.StatusOK, map[string]any{"items": out})
 	}
+}
+
+// apiVote: POST /api/forum/topics/{id}/ballot {"choices": [0, 2]} answers
+// the tally.
+func (m *Module) apiVote(e *core.RequestEvent) error {
+	var req struct {
+		Choices []int `json:"choices"`
+	}
+	if err := e.BindBody(&req); err != nil {
+		return e.BadRequestError(m.deps.UI.T(e, "error.400"), err)
+	}
+	r, err := m.forum.Vote(e.Auth, e.Request.PathValue("id"), req.Choices)
+	if err != nil {
+		return m.apiError(e, err)
+	}
+	return e.JSON(http.StatusOK, map[string]any{"options": r.Options, "counts": r.Counts, "voters": r.Voters, "mine": r.Mine})
 }

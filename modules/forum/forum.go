@@ -126,6 +126,7 @@ type NewTopic struct {
 	Title  string
 	Body   string
 	Fields map[string]string // structured fields
+	Poll   *PollSpec         // for a poll
 }
 
 var unsafeMarkdown = regexp.MustCompile(`(?i)<\s*/?\s*(script|iframe|object|embed)|\]\(\s*<?\s*(javascript|vbscript|data)\s*:|(href|src)\s*=\s*["']?\s*(javascript|vbscript|data)\s*:|<[^>]+\son[a-z]+\s*=`)
@@ -192,6 +193,13 @@ func (f *Forum) CreateTopic(member *core.Record, in NewTopic) (*core.Record, err
 	if CheckMarkdown(in.Body) != nil {
 		fe["body"] = "forum.err_unsafe"
 	}
+	if in.Kind == KindPoll {
+		if in.Poll == nil || in.Poll.clean() != nil {
+			fe["poll_options"] = "forum.err_poll_options"
+		} else if !in.Poll.Closes.IsZero() && !in.Poll.Closes.After(f.now()) {
+			fe["poll_closes"] = "forum.err_poll_closes"
+		}
+	}
 	if len(fe) > 0 {
 		return nil, fe
 	}
@@ -209,6 +217,13 @@ func (f *Forum) CreateTopic(member *core.Record, in NewTopic) (*core.Record, err
 	t.Set("last_activity", f.now().UTC())
 	if in.Kind == KindRequest || in.Kind == KindBug {
 		t.Set("status", "new")
+	}
+	if in.Kind == KindPoll {
+		t.Set("poll_options", in.Poll.Options)
+		t.Set("poll_multiple", in.Poll.Multiple)
+		if !in.Poll.Closes.IsZero() {
+			t.Set("poll_closes", in.Poll.Closes.UTC())
+		}
 	}
 	if err := f.app.Save(t); err != nil {
 		return nil, fmt.Errorf("forum: create topic: %w", err)

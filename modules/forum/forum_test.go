@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -586,5 +587,109 @@ func TestStatusAPIAndPages(t *testing.T) {
 	}
 	if _, body, _ := sb.do("GET", "/forum/t/"+topic.Id, nil); !strings.Contains(body, "In 2.4") {
 		t.Error("the reason is not shown on the topic")
+	}
+}
+
+func (e *env) poll(t testing.TB, author *core.Record, multiple bool) *core.Record {
+	t.Helper()
+	if _, err := e.mod.Forum().FindBoard("design"); err != nil {
+		e.newBoard(t, "design", "members", KindPoll)
+	}
+	p, err := e.mod.Forum().CreateTopic(author, NewTopic{Board: "design", Kind: KindPoll, Title: "Which colour first?",
+		Poll: &PollSpec{Options: []string{"Orange", "White", "Black", " Orange "}, Multiple: multiple, Closes: e.clock.Now().Add(72 * time.Hour)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestPollBallotsExactUnderConcurrency(t *testing.T) {
+	e := newEnv(t)
+	ms := members(t, e.app, 200)
+	p := e.poll(t, ms[0], false)
+	var wg sync.WaitGroup
+	for i, m := range ms {
+		wg.Go(func() {
+			if _, err := e.mod.Forum().Vote(m, p.Id, []int{i % 3}); err != nil {
+				t.Errorf("Vote: %v", err)
+			}
+			// a second ballot by the same member, at once
+			if _, err := e.mod.Forum().Vote(m, p.Id, []int{0}); !errors.Is(err, ErrVoted) {
+				t.Errorf("second Vote = %v, want ErrVoted", err)
+			}
+		})
+	}
+	wg.Wait()
+	r, err := e.mod.Forum().Poll(p, ms[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Options) != 3 || r.Voters != 200 || r.Counts[0]+r.Counts[1]+r.Counts[2] != 200 || r.Counts[0] != 67 || r.Counts[1] != 67 || r.Counts[2] != 66 {
+		t.Fatalf("tally = %+v, want 3 options, 200 voters split 67/67/66", r)
+	}
+	if !slices.Equal(r.Mine, []int{1}) {
+		t.Errorf("member 1's choices = %v, want [1]", r.Mine)
+	}
+}
+
+func TestPollRules(t *testing.T) {
+	e := newEnv(t)
+	ms := members(t, e.app, 3)
+	single := e.poll(t, ms[0], false)
+	multi := e.poll(t, ms[0], true)
+	f := e.mod.Forum()
+	cases := []struct {
+		name    string
+		topic   *core.Record
+		member  *core.Record
+		choices []int
+		want    error
+	}{
+		{"two choices in a single-choice poll", single, ms[0], []int{0, 1}, ErrBadChoice},
+		{"no choice", single, ms[0], nil, ErrBadChoice},
+		{"out of range", single, ms[0], []int{7}, ErrBadChoice},
+		{"several in a multiple-choice poll", multi, ms[0], []int{0, 2}, nil},
+	}
+	for _, c := range cases {
+		if _, err := f.Vote(c.member, c.topic.Id, c.choices); !errors.Is(err, c.want) {
+			t.Errorf("%s: Vote = %v, want %v", c.name, err, c.want)
+		}
+	}
+	if n, _ := e.app.CountRecords(Ballots, dbx.HashExp{"topic": single.Id}); n != 0 {
+		t.Errorf("%d ballots stored by refused votes, want 0", n)
+	}
+	e.clock.Advance(73 * time.Hour)
+	if _, err := f.Vote(ms[1], single.Id, []int{0}); !errors.Is(err, ErrPollClosed) {
+		t.Errorf("vote after the close = %v, want ErrPollClosed", err)
+	}
+	_, err := f.CreateTopic(ms[0], NewTopic{Board: "design", Kind: KindPoll, Title: "One option only", Poll: &PollSpec{Options: []string{"A", "A"}}})
+	var fe FieldErrors
+	if !errors.As(err, &fe) || fe["poll_options"] == "" {
+		t.Errorf("poll with one distinct option = %v, want a field error", err)
+	}
+	e.newBoard(t, "general", "members", KindDiscussion)
+	topic, _ := f.CreateTopic(ms[0], NewTopic{Board: "general", Kind: KindDiscussion, Title: "Just talk"})
+	if _, err := f.Vote(ms[0], topic.Id, []int{0}); !errors.Is(err, ErrNotPoll) {
+		t.Errorf("vote on a discussion = %v, want ErrNotPoll", err)
+	}
+}
+
+func TestPollPage(t *testing.T) {
+	e := newEnv(t)
+	m := testutil.Member(t, e.app, "m@x.io", "M")
+	p := e.poll(t, m, false)
+	b := newBrowser(t, e, m)
+	if _, body, _ := b.do("GET", "/forum/t/"+p.Id, nil); !strings.Contains(body, `type="radio" name="choice"`) || strings.Contains(body, "poll-bar") {
+		t.Fatal("before voting: want the ballot, not the results")
+	}
+	if status, _, _ := b.do("POST", "/forum/t/"+p.Id+"/ballot", url.Values{"choice": {"1"}}); status != 303 {
+		t.Fatalf("vote = %d", status)
+	}
+	_, body, _ := b.do("GET", "/forum/t/"+p.Id, nil)
+	if !strings.Contains(body, "poll-bar") || !strings.Contains(body, "White ✓") || !strings.Contains(body, "100% · 1") {
+		t.Fatalf("after voting: want the results with my choice:\n%.300s", body)
+	}
+	if status, body, _ := b.do("POST", "/forum/t/"+p.Id+"/ballot", url.Values{"choice": {"0"}}); status != 409 || !strings.Contains(body, "a ballot is final") {
+		t.Fatalf("second vote = %d, want 409 with an explanation", status)
 	}
 }

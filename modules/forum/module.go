@@ -129,6 +129,7 @@ func (m *Module) routes(se *core.ServeEvent) {
 	members.POST("/t/{id}/reply", h(m.reply))
 	members.POST("/t/{id}/metoo", h(m.metooToggle))
 	members.GET("/notifications", h(m.notifications))
+	members.POST("/t/{id}/ballot", h(m.vote))
 	members.POST("/t/{id}/status", h(m.statusChange)).Bind(access.RequireRole(access.RoleStaff, access.RoleModerator))
 
 	api := r.Group("/api/forum")
@@ -141,6 +142,7 @@ func (m *Module) routes(se *core.ServeEvent) {
 	auth.POST("/topics/{id}/posts", m.apiReply)
 	auth.POST("/topics/{id}/metoo", m.apiMeToo(true))
 	auth.DELETE("/topics/{id}/metoo", m.apiMeToo(false))
+	auth.POST("/topics/{id}/ballot", m.apiVote)
 	auth.POST("/topics/{id}/status", m.apiStatus).Bind(access.RequireRole(access.RoleStaff, access.RoleModerator))
 }
 
@@ -163,6 +165,10 @@ func explain(err error) (problem, bool) {
 		{ErrNotMeTooable, problem{http.StatusBadRequest, "forum.err_not_metooable"}},
 		{ErrUnsafeMarkdown, problem{http.StatusBadRequest, "forum.err_unsafe"}},
 		{ErrBadStatus, problem{http.StatusBadRequest, "forum.err_status"}},
+		{ErrNotPoll, problem{http.StatusBadRequest, "forum.err_not_poll"}},
+		{ErrPollClosed, problem{http.StatusConflict, "forum.err_poll_closed"}},
+		{ErrVoted, problem{http.StatusConflict, "forum.err_voted"}},
+		{ErrBadChoice, problem{http.StatusBadRequest, "forum.err_choice"}},
 	} {
 		if errors.Is(err, c.err) {
 			return c.p, true

@@ -4,8 +4,10 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
@@ -119,6 +121,9 @@ type TopicPage struct {
 	MeTooMine bool
 	Reply     string
 	Error     string
+	// a poll's tally and the member's ballot (never cached: it is per member)
+	Poll      *PollView
+	PollError string
 	// the status form, for staff and moderators
 	Reason      string
 	CanModerate bool
@@ -143,6 +148,13 @@ func (m *Module) topicPage(e *core.RequestEvent, id string) (*TopicPage, error) 
 		v = *built
 	}
 	v.MeTooMine = m.forum.HasMeToo(e.Auth, t.Id)
+	if t.GetString("kind") == KindPoll {
+		r, err := m.forum.Poll(t, e.Auth)
+		if err != nil {
+			return nil, err
+		}
+		v.Poll = pollView(r)
+	}
 	if canModerate(e.Auth) && v.Topic.MeTooable {
 		v.CanModerate, v.Statuses = true, Statuses
 	}
@@ -233,6 +245,11 @@ type NewTopicView struct {
 	Errors  map[string]string
 	Error   string
 	Similar []SearchRow // needs that may already exist
+	// a poll
+	PollOptions    string // one per line
+	PollMultiple   bool
+	PollDays       int
+	PollDayChoices []int
 }
 
 func (m *Module) newTopicView(e *core.RequestEvent, b *core.Record, kind string) NewTopicView {
@@ -240,7 +257,7 @@ func (m *Module) newTopicView(e *core.RequestEvent, b *core.Record, kind string)
 	if kind == "" || !contains(bv.Kinds, kind) {
 		kind = bv.Kinds[0]
 	}
-	v := NewTopicView{Board: bv, Kind: kind, Errors: map[string]string{}}
+	v := NewTopicView{Board: bv, Kind: kind, Errors: map[string]string{}, PollDays: 7, PollDayChoices: []int{1, 3, 7, 14, 30}}
 	for _, fd := range FormFor(b, kind) {
 		v.Form = append(v.Form, FormField{Field: fd})
 	}
@@ -271,6 +288,16 @@ func (m *Module) newTopic(e *core.RequestEvent) error {
 	}
 	in := NewTopic{Board: b.Id, Kind: e.Request.FormValue("kind"), Title: e.Request.FormValue("title"), Body: e.Request.FormValue("body"), Fields: map[string]string{}}
 	v := m.newTopicView(e, b, in.Kind)
+	if in.Kind == KindPoll {
+		v.PollOptions = e.Request.FormValue("poll_options")
+		v.PollMultiple = e.Request.FormValue("poll_multiple") == "1"
+		v.PollDays, _ = strconv.Atoi(e.Request.FormValue("poll_days"))
+		spec := &PollSpec{Options: strings.Split(v.PollOptions, "\n"), Multiple: v.PollMultiple}
+		if v.PollDays > 0 && v.PollDays <= 90 {
+			spec.Closes = m.deps.Now().Add(time.Duration(v.PollDays) * 24 * time.Hour)
+		}
+		in.Poll = spec
+	}
 	for i := range v.Form {
 		val := e.Request.FormValue("f_" + v.Form[i].Name)
 		in.Fields[v.Form[i].Name] = val
@@ -342,4 +369,66 @@ func (m *Module) search(e *core.RequestEvent) error {
 		return err
 	}
 	return m.deps.UI.Render(e, http.StatusOK, "forum/search", SearchPage{Query: q, Hits: m.searchRows(e, hits)})
+}
+
+// PollView is a poll as the topic page shows it.
+type PollView struct {
+	Options     []PollOption
+	Voters      int
+	Multiple    bool
+	Closed      bool
+	Closes      time.Time
+	Voted       bool
+	ShowResults bool // after voting or after the close
+}
+
+// PollOption is one option with its tally.
+type PollOption struct {
+	Index   int
+	Label   string
+	Count   int
+	Percent int
+	Mine    bool
+}
+
+func pollView(r PollResult) *PollView {
+	v := &PollView{Voters: r.Voters, Multiple: r.Multiple, Closed: r.Closed, Closes: r.Closes, Voted: r.Mine != nil}
+	v.ShowResults = v.Voted || v.Closed
+	for i, o := range r.Options {
+		po := PollOption{Index: i, Label: o, Count: r.Counts[i], Mine: slices.Contains(r.Mine, i)}
+		if r.Voters > 0 {
+			po.Percent = r.Counts[i] * 100 / r.Voters
+		}
+		v.Options = append(v.Options, po)
+	}
+	return v
+}
+
+func (m *Module) vote(e *core.RequestEvent) error {
+	id := e.Request.PathValue("id")
+	if err := e.Request.ParseForm(); err != nil {
+		return m.deps.UI.Error(e, http.StatusBadRequest, "error.400")
+	}
+	var choices []int
+	for _, c := range e.Request.PostForm["choice"] {
+		n, err := strconv.Atoi(c)
+		if err != nil {
+			choices = append(choices, -1)
+			continue
+		}
+		choices = append(choices, n)
+	}
+	if _, err := m.forum.Vote(e.Auth, id, choices); err != nil {
+		p, ok := explain(err)
+		if !ok {
+			return err
+		}
+		v, verr := m.topicPage(e, id)
+		if verr != nil {
+			return m.pageError(e, verr)
+		}
+		v.PollError = p.key
+		return m.deps.UI.Render(e, p.status, "forum/topic", v)
+	}
+	return e.Redirect(http.StatusSeeOther, "/forum/t/"+id)
 }
