@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/pocketbase/pocketbase/core"
 )
@@ -22,7 +23,7 @@ func (m *Module) SeedDemo(app core.App) error {
 	}{
 		{"camera", "Camera", "相机", "Photos, video and the camera app.", "拍照、视频和相机应用。", []string{KindRequest, KindBug, KindDiscussion}, 1},
 		{"system", "System", "系统", "Launcher, settings, battery, updates.", "桌面、设置、电量、升级。", []string{KindRequest, KindBug, KindDiscussion}, 2},
-		{"lounge", "Lounge", "茶馆", "Everything else: stories, meetups, photos.", "闲聊：故事、同城会、晒图。", []string{KindDiscussion}, 3},
+		{"lounge", "Lounge", "茶馆", "Everything else: stories, meetups, polls, photos.", "闲聊：故事、同城会、投票、晒图。", []string{KindDiscussion, KindPoll}, 3},
 	}
 	for _, d := range demoBoards {
 		if _, err := m.forum.FindBoard(d.slug); err == nil {
@@ -72,6 +73,18 @@ func (m *Module) SeedDemo(app core.App) error {
 		{fan, NewTopic{Board: "camera", Kind: KindBug, Title: "Camera freezes when switching to video at 4K", Fields: map[string]string{
 			"steps": "1. Open the camera\n2. Set 4K\n3. Switch to video", "expected": "Recording starts", "actual": "Preview freezes for 3 s", "version": "2.3.5", "device": "MI 1"}},
 			[]string{"tom@demo.canyu"}, ""},
+	}
+	poll, err := m.forum.CreateTopic(ana, NewTopic{Board: "lounge", Kind: KindPoll, Title: "Which colour should the next phone come in first?",
+		Poll: &PollSpec{Options: []string{"Orange", "Ceramic white", "Matte black"}, Closes: m.deps.Now().Add(7 * 24 * time.Hour)}})
+	if err != nil {
+		return err
+	}
+	for i, email := range []string{"lei@demo.canyu", "tom@demo.canyu", "mei@demo.canyu", "gz@demo.canyu"} {
+		if mem, err := member(email); err == nil {
+			if _, err := m.forum.Vote(mem, poll.Id, []int{i % 2}); err != nil {
+				return err
+			}
+		}
 	}
 	for _, n := range needs {
 		t, err := m.forum.CreateTopic(n.author, n.in)
