@@ -244,6 +244,19 @@ func (p *Page) Date(t time.Time) string {
 	return t.Format("2 Jan 2006")
 }
 
+// Duration formats a wait for people: "–", "45 min", "3.5 h", "2.0 d".
+func (p *Page) Duration(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "–"
+	case d < time.Hour:
+		return fmt.Sprintf("%d min", max(1, int(d.Minutes())))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%.1f h", d.Hours())
+	}
+	return fmt.Sprintf("%.1f d", d.Hours()/24)
+}
+
 // LangURL returns the current page in language l.
 func (p *Page) LangURL(l Lang) string { return langSwitchURL(p.request, l) }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tests"
+	"github.com/pocketbase/pocketbase/tools/types"
 
 	"github.com/canyu/canyu/hooks"
 	"github.com/canyu/canyu/modules/internal/testutil"
@@ -691,5 +692,52 @@ func TestPollPage(t *testing.T) {
 	}
 	if status, body, _ := b.do("POST", "/forum/t/"+p.Id+"/ballot", url.Values{"choice": {"0"}}); status != 409 || !strings.Contains(body, "a ballot is final") {
 		t.Fatalf("second vote = %d, want 409 with an explanation", status)
+	}
+}
+
+func TestTemperature(t *testing.T) {
+	e := newEnv(t)
+	m := testutil.Member(t, e.app, "m@x.io", "M")
+	hong := testutil.Member(t, e.app, "h@x.io", "Hong", "staff")
+	f := e.mod.Forum()
+	var ids []string
+	for range 3 {
+		ids = append(ids, e.need(t, m, KindRequest).Id)
+	}
+	f.Reply(m, ids[0], "a member's reply does not count")
+	f.Reply(hong, ids[0], "staff, after 1 hour")
+	f.Reply(hong, ids[1], "staff, after 3 hours")
+	f.Reply(hong, ids[1], "a second staff reply does not change the first")
+	// place the topics and replies in time
+	base := time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)
+	exec := func(q string, p dbx.Params) {
+		if _, err := e.app.DB().NewQuery(q).Bind(p).Execute(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, id := range ids {
+		exec("UPDATE forum_topics SET created = {:c} WHERE id = {:id}", dbx.Params{"c": base.Format(types.DefaultDateLayout), "id": id})
+	}
+	for i, wait := range []time.Duration{time.Hour, 3 * time.Hour} {
+		exec("UPDATE forum_posts SET created = {:c} WHERE topic = {:t} AND staff = TRUE", dbx.Params{"c": base.Add(wait).Format(types.DefaultDateLayout), "t": ids[i]})
+		exec("UPDATE forum_posts SET created = {:c} WHERE topic = {:t} AND staff = FALSE", dbx.Params{"c": base.Add(time.Minute).Format(types.DefaultDateLayout), "t": ids[i]})
+	}
+	temp, err := f.Temperature(7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := temp.Overall
+	if o.Topics != 3 || o.Answered != 2 || o.Rate != 66 || o.Median != 2*time.Hour {
+		t.Fatalf("overall = %+v, want 3 topics, 2 answered, 66%%, median 2h", o)
+	}
+	if len(temp.Boards) != 1 || temp.Boards[0].Name != "Camera" || temp.Boards[0].Answered != 2 {
+		t.Errorf("by board = %+v", temp.Boards)
+	}
+	if len(temp.Staff) != 1 || temp.Staff[0].Name != "Hong" || temp.Staff[0].Answered != 2 || temp.Staff[0].Median != 2*time.Hour {
+		t.Errorf("by staff = %+v", temp.Staff)
+	}
+	b := newBrowser(t, e, nil)
+	if status, body, _ := b.do("GET", "/forum/temperature", nil); status != 200 || !strings.Contains(body, "66%") || !strings.Contains(body, "2.0 h") {
+		t.Fatalf("GET /forum/temperature = %d, want the figures", status)
 	}
 }

@@ -122,6 +122,7 @@ func (m *Module) routes(se *core.ServeEvent) {
 	r.GET("/forum/t/{id}", h(m.topic)).Bind(quiet)
 	r.GET("/forum/search", h(m.search))
 	r.GET("/forum/roadmap", h(m.roadmap)).Bind(quiet)
+	r.GET("/forum/temperature", h(m.temperature))
 	members := r.Group("/forum")
 	members.Bind(m.deps.UI.RequireMember())
 	members.GET("/b/{slug}/new", h(m.newTopicForm))
@@ -134,6 +135,7 @@ func (m *Module) routes(se *core.ServeEvent) {
 
 	api := r.Group("/api/forum")
 	api.GET("/hot", m.apiHot)
+	api.GET("/temperature", m.apiTemperature)
 	api.GET("/search", m.apiSearch(false))
 	api.GET("/similar", m.apiSearch(true))
 	auth := api.Group("")

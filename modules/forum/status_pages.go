@@ -3,6 +3,7 @@ package forum
 import (
 	"errors"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/pocketbase/dbx"
@@ -116,4 +117,34 @@ func (m *Module) apiStatus(e *core.RequestEvent) error {
 // canModerate says whether the page's member may change statuses.
 func canModerate(member *core.Record) bool {
 	return access.HasRole(member, access.RoleStaff) || access.HasRole(member, access.RoleModerator)
+}
+
+// TemperaturePage is the data of /forum/temperature.
+type TemperaturePage struct {
+	Periods []Temperature
+}
+
+func (m *Module) temperature(e *core.RequestEvent) error {
+	v := TemperaturePage{}
+	for _, d := range []int{7, 30} {
+		t, err := m.forum.Temperature(d)
+		if err != nil {
+			return err
+		}
+		v.Periods = append(v.Periods, t)
+	}
+	return m.deps.UI.Render(e, http.StatusOK, "forum/temperature", v)
+}
+
+// apiTemperature: GET /api/forum/temperature?days=7 (1 to 365).
+func (m *Module) apiTemperature(e *core.RequestEvent) error {
+	days, _ := strconv.Atoi(e.Request.URL.Query().Get("days"))
+	if days < 1 || days > 365 {
+		days = 7
+	}
+	t, err := m.forum.Temperature(days)
+	if err != nil {
+		return m.apiError(e, err)
+	}
+	return e.JSON(http.StatusOK, t)
 }
