@@ -3,9 +3,6 @@ package forum
 import (
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"slices"
 	"strings"
@@ -20,7 +17,6 @@ import (
 
 	"github.com/canyu/canyu/hooks"
 	"github.com/canyu/canyu/modules/internal/testutil"
-	"github.com/canyu/canyu/ui"
 )
 
 func TestMain(m *testing.M) { testutil.Main(m) }
@@ -296,91 +292,54 @@ func TestAPI(t *testing.T) {
 	}
 }
 
-// browser is a cookie-keeping client that sees each redirect.
-type browser struct {
-	t      *testing.T
-	base   string
-	client *http.Client
-}
-
-func newBrowser(t *testing.T, e *env, member *core.Record) *browser {
-	jar, _ := cookiejar.New(nil)
-	b := &browser{t: t, base: testutil.Serve(t, e.app), client: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-	if member != nil {
-		u, _ := url.Parse(b.base)
-		jar.SetCookies(u, []*http.Cookie{{Name: ui.AuthCookie, Value: testutil.Token(t, member), Path: "/"}})
-	}
-	return b
-}
-
-func (b *browser) do(method, path string, form url.Values) (int, string, http.Header) {
-	b.t.Helper()
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
-	}
-	req, _ := http.NewRequest(method, b.base+path, body)
-	req.Header.Set("Accept-Language", "en")
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	res, err := b.client.Do(req)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(raw), res.Header
-}
-
 func TestPages(t *testing.T) {
 	e := newEnv(t)
 	m := testutil.Member(t, e.app, "m@x.io", "Poster")
-	b := newBrowser(t, e, m)
+	b := testutil.NewBrowser(t, e.app).As(m)
 
-	if status, body, _ := b.do("GET", "/forum/b/camera/new?kind=request", nil); status != 200 || !strings.Contains(body, `name="f_problem"`) {
+	if status, body, _ := b.Do("GET", "/forum/b/camera/new?kind=request", nil); status != 200 || !strings.Contains(body, `name="f_problem"`) {
 		t.Fatalf("GET new request form = %d, want the structured fields", status)
 	}
 	form := url.Values{"kind": {"request"}, "title": {"Dark gallery"}, "f_problem": {"Too bright at night"}, "body": {"thanks"}}
-	status, body, _ := b.do("POST", "/forum/b/camera/new", form)
+	status, body, _ := b.Do("POST", "/forum/b/camera/new", form)
 	if status != 400 || !strings.Contains(body, "Too bright at night") || !strings.Contains(body, `value="Dark gallery"`) || !strings.Contains(body, "This field is required") {
 		t.Fatalf("POST without the proposal = %d, want 400 keeping what was typed:\n%.600s", status, body)
 	}
 	form.Set("f_proposal", "Follow the **system** theme")
-	status, _, h := b.do("POST", "/forum/b/camera/new", form)
+	status, _, h := b.Do("POST", "/forum/b/camera/new", form)
 	if status != 303 || !strings.HasPrefix(h.Get("Location"), "/forum/t/") {
 		t.Fatalf("POST new topic = %d to %q, want 303 to the topic", status, h.Get("Location"))
 	}
 	topicURL := h.Get("Location")
-	status, body, _ = b.do("GET", topicURL, nil)
+	status, body, _ = b.Do("GET", topicURL, nil)
 	if status != 200 || !strings.Contains(body, "<strong>system</strong>") || !strings.Contains(body, "Too bright at night") {
 		t.Fatalf("GET topic = %d, want the fields rendered", status)
 	}
 
-	status, _, _ = b.do("POST", topicURL+"/metoo", url.Values{"on": {"1"}})
-	if _, body, _ := b.do("GET", topicURL, nil); status != 303 || !strings.Contains(body, `metoo-btn on`) {
+	status, _, _ = b.Do("POST", topicURL+"/metoo", url.Values{"on": {"1"}})
+	if _, body, _ := b.Do("GET", topicURL, nil); status != 303 || !strings.Contains(body, `metoo-btn on`) {
 		t.Fatalf("me too by form = %d, want the button pressed", status)
 	}
 
-	status, body, _ = b.do("POST", topicURL+"/reply", url.Values{"body": {"see [this](javascript:alert(1))"}})
+	status, body, _ = b.Do("POST", topicURL+"/reply", url.Values{"body": {"see [this](javascript:alert(1))"}})
 	if status != 400 || !strings.Contains(body, "Scripts and script links") || !strings.Contains(body, "see [this](javascript:alert(1))") {
 		t.Fatalf("unsafe reply = %d, want 400 keeping the text:\n%.500s", status, body)
 	}
-	status, _, _ = b.do("POST", topicURL+"/reply", url.Values{"body": {"Me too, every night."}})
-	if _, body, _ := b.do("GET", topicURL, nil); status != 303 || !strings.Contains(body, "Me too, every night.") {
+	status, _, _ = b.Do("POST", topicURL+"/reply", url.Values{"body": {"Me too, every night."}})
+	if _, body, _ := b.Do("GET", topicURL, nil); status != 303 || !strings.Contains(body, "Me too, every night.") {
 		t.Fatalf("reply = %d, want it shown", status)
 	}
-	if status, body, _ := b.do("GET", "/forum", nil); status != 200 || !strings.Contains(body, "Dark gallery") {
+	if status, body, _ := b.Do("GET", "/forum", nil); status != 200 || !strings.Contains(body, "Dark gallery") {
 		t.Fatalf("GET /forum = %d, want the hot need listed", status)
 	}
-	if status, body, _ := b.do("GET", "/forum/b/camera", nil); status != 200 || !strings.Contains(body, "Dark gallery") {
+	if status, body, _ := b.Do("GET", "/forum/b/camera", nil); status != 200 || !strings.Contains(body, "Dark gallery") {
 		t.Fatalf("GET board = %d", status)
 	}
-	guest := &browser{t: t, base: b.base, client: &http.Client{CheckRedirect: b.client.CheckRedirect}}
-	if status, _, h := guest.do("POST", topicURL+"/metoo", url.Values{"on": {"1"}}); status != 303 || !strings.HasPrefix(h.Get("Location"), "/signin") {
+	guest := b.Another()
+	if status, _, h := guest.Do("POST", topicURL+"/metoo", url.Values{"on": {"1"}}); status != 303 || !strings.HasPrefix(h.Get("Location"), "/signin") {
 		t.Fatalf("guest me too = %d to %q, want the sign-in page", status, h.Get("Location"))
 	}
-	if status, _, _ := guest.do("GET", "/forum/t/nosuchtopic12", nil); status != 404 {
+	if status, _, _ := guest.Do("GET", "/forum/t/nosuchtopic12", nil); status != 404 {
 		t.Fatalf("unknown topic = %d, want 404", status)
 	}
 }
@@ -438,16 +397,16 @@ func TestSimilarAPIAndSearchPage(t *testing.T) {
 	e := newEnv(t)
 	m := testutil.Member(t, e.app, "m@x.io", "M")
 	e.mod.Forum().CreateTopic(m, NewTopic{Board: "camera", Kind: KindRequest, Title: "Night mode for the gallery", Fields: map[string]string{"problem": "p", "proposal": "q"}})
-	b := newBrowser(t, e, m)
-	status, body, _ := b.do("GET", "/api/forum/similar?q=gallery%20night", nil)
+	b := testutil.NewBrowser(t, e.app).As(m)
+	status, body, _ := b.Do("GET", "/api/forum/similar?q=gallery%20night", nil)
 	if status != 200 || !strings.Contains(body, "Night mode for the gallery") {
 		t.Fatalf("GET /api/forum/similar = %d %s", status, body)
 	}
-	if status, body, _ := b.do("GET", "/forum/search?q=gallery", nil); status != 200 || !strings.Contains(body, "Night mode for the gallery") {
+	if status, body, _ := b.Do("GET", "/forum/search?q=gallery", nil); status != 200 || !strings.Contains(body, "Night mode for the gallery") {
 		t.Fatalf("GET /forum/search = %d", status)
 	}
 	// a refused new topic shows the similar needs
-	status, body, _ = b.do("POST", "/forum/b/camera/new", url.Values{"kind": {"request"}, "title": {"gallery night"}})
+	status, body, _ = b.Do("POST", "/forum/b/camera/new", url.Values{"kind": {"request"}, "title": {"gallery night"}})
 	if status != 400 || !strings.Contains(body, `href="/forum/t/`) || !strings.Contains(body, "Already asked?") {
 		t.Fatalf("refused new request = %d, want the similar needs listed:\n%.400s", status, body)
 	}
@@ -461,8 +420,8 @@ func TestTopicViewFollowsEdits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := newBrowser(t, e, nil)
-	if _, body, _ := b.do("GET", "/forum/t/"+topic.Id, nil); !strings.Contains(body, "first words") {
+	b := testutil.NewBrowser(t, e.app)
+	if _, body, _ := b.Do("GET", "/forum/t/"+topic.Id, nil); !strings.Contains(body, "first words") {
 		t.Fatal("reply not shown")
 	}
 	time.Sleep(2 * time.Millisecond) // "updated" has millisecond precision
@@ -470,13 +429,13 @@ func TestTopicViewFollowsEdits(t *testing.T) {
 	if err := e.app.Save(p); err != nil {
 		t.Fatal(err)
 	}
-	if _, body, _ := b.do("GET", "/forum/t/"+topic.Id, nil); !strings.Contains(body, "edited words") {
+	if _, body, _ := b.Do("GET", "/forum/t/"+topic.Id, nil); !strings.Contains(body, "edited words") {
 		t.Fatal("the cached page still shows the reply before its edit")
 	}
 	p.Set("hidden", true)
 	time.Sleep(2 * time.Millisecond)
 	e.app.Save(p)
-	if _, body, _ := b.do("GET", "/forum/t/"+topic.Id, nil); strings.Contains(body, "edited words") {
+	if _, body, _ := b.Do("GET", "/forum/t/"+topic.Id, nil); strings.Contains(body, "edited words") {
 		t.Fatal("a hidden reply is still shown")
 	}
 }
@@ -558,35 +517,30 @@ func TestStatusAPIAndPages(t *testing.T) {
 	author := testutil.Member(t, e.app, "a@x.io", "Author")
 	staffer := testutil.Member(t, e.app, "s@x.io", "Staff", "staff")
 	topic := e.need(t, author, KindRequest)
-	sb := newBrowser(t, e, staffer)
-	if _, body, _ := sb.do("GET", "/forum/t/"+topic.Id, nil); !strings.Contains(body, `action="/forum/t/`+topic.Id+`/status"`) {
+	sb := testutil.NewBrowser(t, e.app).As(staffer)
+	if _, body, _ := sb.Do("GET", "/forum/t/"+topic.Id, nil); !strings.Contains(body, `action="/forum/t/`+topic.Id+`/status"`) {
 		t.Fatal("staff see no status form")
 	}
-	if status, body, _ := sb.do("POST", "/forum/t/"+topic.Id+"/status", url.Values{"status": {"duplicate"}}); status != 400 || !strings.Contains(body, "Say why") {
+	if status, body, _ := sb.Do("POST", "/forum/t/"+topic.Id+"/status", url.Values{"status": {"duplicate"}}); status != 400 || !strings.Contains(body, "Say why") {
 		t.Fatalf("duplicate without a reason = %d", status)
 	}
-	if status, _, _ := sb.do("POST", "/forum/t/"+topic.Id+"/status", url.Values{"status": {"shipped"}, "reason": {"In 2.4"}}); status != 303 {
+	if status, _, _ := sb.Do("POST", "/forum/t/"+topic.Id+"/status", url.Values{"status": {"shipped"}, "reason": {"In 2.4"}}); status != 303 {
 		t.Fatalf("status by form = %d, want 303", status)
 	}
-	if _, body, _ := sb.do("GET", "/forum/roadmap", nil); !strings.Contains(body, "Night mode please") {
+	if _, body, _ := sb.Do("GET", "/forum/roadmap", nil); !strings.Contains(body, "Night mode please") {
 		t.Fatal("shipped need missing from the roadmap")
 	}
-	ab := &browser{t: t, base: sb.base, client: &http.Client{Jar: func() http.CookieJar {
-		j, _ := cookiejar.New(nil)
-		u, _ := url.Parse(sb.base)
-		j.SetCookies(u, []*http.Cookie{{Name: ui.AuthCookie, Value: testutil.Token(t, author), Path: "/"}})
-		return j
-	}(), CheckRedirect: sb.client.CheckRedirect}}
-	if _, body, _ := ab.do("GET", "/forum", nil); !strings.Contains(body, `data-live="member:`+author.Id+`.unread">1</span>`) {
+	ab := sb.Another().As(author)
+	if _, body, _ := ab.Do("GET", "/forum", nil); !strings.Contains(body, `data-live="member:`+author.Id+`.unread">1</span>`) {
 		t.Fatal("the author's bell shows no unread notification")
 	}
-	if _, body, _ := ab.do("GET", "/forum/notifications", nil); !strings.Contains(body, "Night mode please") || !strings.Contains(body, "In 2.4") {
+	if _, body, _ := ab.Do("GET", "/forum/notifications", nil); !strings.Contains(body, "Night mode please") || !strings.Contains(body, "In 2.4") {
 		t.Fatal("notification center lacks the change")
 	}
 	if got := e.mod.Forum().Unread(author.Id); got != 0 {
 		t.Errorf("unread after opening the center = %d, want 0", got)
 	}
-	if _, body, _ := sb.do("GET", "/forum/t/"+topic.Id, nil); !strings.Contains(body, "In 2.4") {
+	if _, body, _ := sb.Do("GET", "/forum/t/"+topic.Id, nil); !strings.Contains(body, "In 2.4") {
 		t.Error("the reason is not shown on the topic")
 	}
 }
@@ -679,18 +633,18 @@ func TestPollPage(t *testing.T) {
 	e := newEnv(t)
 	m := testutil.Member(t, e.app, "m@x.io", "M")
 	p := e.poll(t, m, false)
-	b := newBrowser(t, e, m)
-	if _, body, _ := b.do("GET", "/forum/t/"+p.Id, nil); !strings.Contains(body, `type="radio" name="choice"`) || strings.Contains(body, "poll-bar") {
+	b := testutil.NewBrowser(t, e.app).As(m)
+	if _, body, _ := b.Do("GET", "/forum/t/"+p.Id, nil); !strings.Contains(body, `type="radio" name="choice"`) || strings.Contains(body, "poll-bar") {
 		t.Fatal("before voting: want the ballot, not the results")
 	}
-	if status, _, _ := b.do("POST", "/forum/t/"+p.Id+"/ballot", url.Values{"choice": {"1"}}); status != 303 {
+	if status, _, _ := b.Do("POST", "/forum/t/"+p.Id+"/ballot", url.Values{"choice": {"1"}}); status != 303 {
 		t.Fatalf("vote = %d", status)
 	}
-	_, body, _ := b.do("GET", "/forum/t/"+p.Id, nil)
+	_, body, _ := b.Do("GET", "/forum/t/"+p.Id, nil)
 	if !strings.Contains(body, "poll-bar") || !strings.Contains(body, "White ✓") || !strings.Contains(body, "100% · 1") {
 		t.Fatalf("after voting: want the results with my choice:\n%.300s", body)
 	}
-	if status, body, _ := b.do("POST", "/forum/t/"+p.Id+"/ballot", url.Values{"choice": {"0"}}); status != 409 || !strings.Contains(body, "a ballot is final") {
+	if status, body, _ := b.Do("POST", "/forum/t/"+p.Id+"/ballot", url.Values{"choice": {"0"}}); status != 409 || !strings.Contains(body, "a ballot is final") {
 		t.Fatalf("second vote = %d, want 409 with an explanation", status)
 	}
 }
@@ -736,8 +690,8 @@ func TestTemperature(t *testing.T) {
 	if len(temp.Staff) != 1 || temp.Staff[0].Name != "Hong" || temp.Staff[0].Answered != 2 || temp.Staff[0].Median != 2*time.Hour {
 		t.Errorf("by staff = %+v", temp.Staff)
 	}
-	b := newBrowser(t, e, nil)
-	if status, body, _ := b.do("GET", "/forum/temperature", nil); status != 200 || !strings.Contains(body, "66%") || !strings.Contains(body, "2.0 h") {
+	b := testutil.NewBrowser(t, e.app)
+	if status, body, _ := b.Do("GET", "/forum/temperature", nil); status != 200 || !strings.Contains(body, "66%") || !strings.Contains(body, "2.0 h") {
 		t.Fatalf("GET /forum/temperature = %d, want the figures", status)
 	}
 }

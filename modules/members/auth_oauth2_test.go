@@ -67,9 +67,9 @@ func enableOIDC(t *testing.T, app core.App, f *fakeOIDC) {
 }
 
 // oauth2SignIn runs the flow and returns the callback's status and location.
-func oauth2SignIn(t *testing.T, b *browser, f *fakeOIDC, tamperState bool) (int, string) {
+func oauth2SignIn(t *testing.T, b *testutil.Browser, f *fakeOIDC, tamperState bool) (int, string) {
 	t.Helper()
-	status, _, h := b.do("GET", "/signin/oauth2/oidc?next=/members", nil)
+	status, _, h := b.Do("GET", "/signin/oauth2/oidc?next=/members", nil)
 	if status != 303 || !strings.HasPrefix(h.Get("Location"), f.srv.URL+"/authorize") {
 		t.Fatalf("GET /signin/oauth2/oidc = %d to %q, want 303 to the provider", status, h.Get("Location"))
 	}
@@ -84,7 +84,7 @@ func oauth2SignIn(t *testing.T, b *browser, f *fakeOIDC, tamperState bool) (int,
 	if tamperState {
 		state += "x"
 	}
-	status, _, h = b.do("GET", "/signin/oauth2/callback?state="+url.QueryEscape(state)+"&code=the-code", nil)
+	status, _, h = b.Do("GET", "/signin/oauth2/callback?state="+url.QueryEscape(state)+"&code=the-code", nil)
 	return status, h.Get("Location")
 }
 
@@ -92,9 +92,9 @@ func TestOAuth2SignInCreatesThenLinks(t *testing.T) {
 	e := newEnv(t)
 	f := newFakeOIDC(t, map[string]any{"sub": "ext-1", "email": "o@x.io", "email_verified": true, "name": "OAuth Fan"})
 	enableOIDC(t, e.app, f)
-	b := newBrowser(t, e)
+	b := testutil.NewBrowser(t, e.app)
 
-	if _, body, _ := b.do("GET", "/signin", nil); !strings.Contains(body, "Continue with Example ID") {
+	if _, body, _ := b.Do("GET", "/signin", nil); !strings.Contains(body, "Continue with Example ID") {
 		t.Fatalf("sign-in page lacks the provider button")
 	}
 	status, loc := oauth2SignIn(t, b, f, false)
@@ -105,11 +105,11 @@ func TestOAuth2SignInCreatesThenLinks(t *testing.T) {
 	if err != nil || !m.Verified() || m.GetString("name") != "OAuth Fan" {
 		t.Fatalf("member after OAuth2 sign-up: %v, %v", m, err)
 	}
-	if _, body, _ := b.do("GET", "/profile", nil); !strings.Contains(body, "OAuth Fan") {
+	if _, body, _ := b.Do("GET", "/profile", nil); !strings.Contains(body, "OAuth Fan") {
 		t.Fatal("not signed in after the callback")
 	}
 
-	b2 := b.another()
+	b2 := b.Another()
 	if status, _ := oauth2SignIn(t, b2, f, false); status != 303 {
 		t.Fatalf("second OAuth2 sign-in = %d", status)
 	}
@@ -126,14 +126,14 @@ func TestOAuth2LinksExistingEmail(t *testing.T) {
 	existing := testutil.Member(t, e.app, "o@x.io", "Already Here")
 	f := newFakeOIDC(t, map[string]any{"sub": "ext-2", "email": "o@x.io", "email_verified": true, "name": "Other Name"})
 	enableOIDC(t, e.app, f)
-	b := newBrowser(t, e)
+	b := testutil.NewBrowser(t, e.app)
 	if status, _ := oauth2SignIn(t, b, f, false); status != 303 {
 		t.Fatalf("callback = %d", status)
 	}
 	if n, _ := e.app.CountRecords("users"); n != 1 {
 		t.Fatalf("%d members, want the existing one linked", n)
 	}
-	if _, body, _ := b.do("GET", "/profile", nil); !strings.Contains(body, "Already Here") {
+	if _, body, _ := b.Do("GET", "/profile", nil); !strings.Contains(body, "Already Here") {
 		t.Errorf("signed in as someone else than %s", existing.Id)
 	}
 }
@@ -143,11 +143,11 @@ func TestOAuth2UnverifiedEmailDoesNotLink(t *testing.T) {
 	testutil.Member(t, e.app, "o@x.io", "Victim")
 	f := newFakeOIDC(t, map[string]any{"sub": "ext-3", "email": "o@x.io", "email_verified": false, "name": "Attacker"})
 	enableOIDC(t, e.app, f)
-	b := newBrowser(t, e)
+	b := testutil.NewBrowser(t, e.app)
 	if status, _ := oauth2SignIn(t, b, f, false); status != 400 {
 		t.Fatalf("callback without a verified email = %d, want 400", status)
 	}
-	if _, body, _ := b.do("GET", "/profile", nil); strings.Contains(body, "Victim") {
+	if _, body, _ := b.Do("GET", "/profile", nil); strings.Contains(body, "Victim") {
 		t.Fatal("an unverified provider email took over an existing account")
 	}
 	if n, _ := e.app.CountRecords(core.CollectionNameExternalAuths); n != 0 {
@@ -159,14 +159,14 @@ func TestOAuth2RefusesBadState(t *testing.T) {
 	e := newEnv(t)
 	f := newFakeOIDC(t, map[string]any{"sub": "ext-4", "email": "o@x.io", "email_verified": true})
 	enableOIDC(t, e.app, f)
-	b := newBrowser(t, e)
+	b := testutil.NewBrowser(t, e.app)
 	if status, _ := oauth2SignIn(t, b, f, true); status != 400 {
 		t.Fatalf("callback with a forged state = %d, want 400", status)
 	}
 	if n, _ := e.app.CountRecords("users"); n != 0 {
 		t.Errorf("%d members after a forged callback, want 0", n)
 	}
-	if status, _, _ := b.do("GET", "/signin/oauth2/nope", nil); status != 404 {
+	if status, _, _ := b.Do("GET", "/signin/oauth2/nope", nil); status != 404 {
 		t.Errorf("unknown provider = %d, want 404", status)
 	}
 }

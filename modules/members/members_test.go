@@ -2,9 +2,7 @@ package members
 
 import (
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"strings"
 	"testing"
@@ -158,7 +156,7 @@ func TestPublicProfileHidesPrivateFields(t *testing.T) {
 	if err := e.app.Save(m); err != nil {
 		t.Fatal(err)
 	}
-	b := newBrowser(t, e)
+	b := testutil.NewBrowser(t, e.app)
 	for _, c := range []struct {
 		path   string
 		status int
@@ -168,73 +166,19 @@ func TestPublicProfileHidesPrivateFields(t *testing.T) {
 		{"/members/" + m.Id, 200, "Public Name"},
 		{"/members/nosuchmember123", 404, "There is no member"},
 	} {
-		status, body, _ := b.do("GET", c.path, nil)
+		status, body, _ := b.Do("GET", c.path, nil)
 		if status != c.status || !strings.Contains(body, c.want) || strings.Contains(body, "secret@x.io") || strings.Contains(body, "13800138000") {
 			t.Errorf("GET %s = %d, want %d with %q and neither email nor phone:\n%.300s", c.path, status, c.status, c.want, body)
 		}
 	}
 }
 
-// browser is a cookie-keeping client of a real server that does not follow
-// redirects, so tests see each answer.
-type browser struct {
-	t      *testing.T
-	base   string
-	client *http.Client
-	lang   string
-}
-
-func newBrowser(t *testing.T, e *env) *browser {
-	jar, _ := cookiejar.New(nil)
-	return &browser{t: t, base: testutil.Serve(t, e.app), client: &http.Client{
-		Jar:           jar,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}}
-}
-
-// another is a second browser (its own cookies) on the same server.
-func (b *browser) another() *browser {
-	jar, _ := cookiejar.New(nil)
-	c := *b.client
-	c.Jar = jar
-	return &browser{t: b.t, base: b.base, client: &c}
-}
-
-func (b *browser) do(method, path string, form url.Values, header ...string) (int, string, http.Header) {
-	b.t.Helper()
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
-	}
-	req, err := http.NewRequest(method, b.base+path, body)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("Sec-Fetch-Site", "same-origin")
-	}
-	if b.lang != "" {
-		req.Header.Set("Accept-Language", b.lang)
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	res, err := b.client.Do(req)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(raw), res.Header
-}
-
 func TestSignUpAndSignInForms(t *testing.T) {
 	e := newEnv(t)
-	b := newBrowser(t, e)
+	b := testutil.NewBrowser(t, e.app)
 
 	// mismatched passwords: 400, entered values kept
-	status, body, _ := b.do("POST", "/signup", url.Values{"name": {"小米粉"}, "email": {"fan@x.io"}, "password": {"password123"}, "password_confirm": {"password124"}, "city": {"武汉"}})
+	status, body, _ := b.Do("POST", "/signup", url.Values{"name": {"小米粉"}, "email": {"fan@x.io"}, "password": {"password123"}, "password_confirm": {"password124"}, "city": {"武汉"}})
 	if status != 400 || !strings.Contains(body, `value="小米粉"`) || !strings.Contains(body, `value="武汉"`) || !strings.Contains(body, "The two passwords differ") {
 		t.Fatalf("POST /signup (mismatch) = %d, want 400 with the values kept and the error:\n%s", status, body)
 	}
@@ -242,39 +186,39 @@ func TestSignUpAndSignInForms(t *testing.T) {
 		t.Fatalf("members after a refused sign-up = %d, want 0", n)
 	}
 
-	status, _, h := b.do("POST", "/signup", url.Values{"name": {"小米粉"}, "email": {"fan@x.io"}, "password": {"password123"}, "password_confirm": {"password123"}, "language": {"zh-CN"}})
+	status, _, h := b.Do("POST", "/signup", url.Values{"name": {"小米粉"}, "email": {"fan@x.io"}, "password": {"password123"}, "password_confirm": {"password123"}, "language": {"zh-CN"}})
 	if status != 303 || h.Get("Location") != "/profile" {
 		t.Fatalf("POST /signup = %d to %q, want 303 to /profile", status, h.Get("Location"))
 	}
 	if c := h.Get("Set-Cookie"); !strings.Contains(c, ui.AuthCookie+"=") || !strings.Contains(c, "HttpOnly") || !strings.Contains(c, "SameSite=Lax") {
 		t.Errorf("sign-up cookie = %q, want an HttpOnly SameSite=Lax %s", c, ui.AuthCookie)
 	}
-	status, body, _ = b.do("GET", "/profile", nil)
+	status, body, _ = b.Do("GET", "/profile", nil)
 	if status != 200 || !strings.Contains(body, "小米粉") || !strings.Contains(body, `lang="zh-CN"`) {
 		t.Fatalf("GET /profile after sign-up = %d, want 200 in Chinese with the name:\n%.400s", status, body)
 	}
 
 	// the same address again, from a fresh browser
-	b2 := b.another()
-	status, body, _ = b2.do("POST", "/signup", url.Values{"name": {"Dup"}, "email": {"fan@x.io"}, "password": {"password123"}, "password_confirm": {"password123"}, "language": {"en"}})
+	b2 := b.Another()
+	status, body, _ = b2.Do("POST", "/signup", url.Values{"name": {"Dup"}, "email": {"fan@x.io"}, "password": {"password123"}, "password_confirm": {"password123"}, "language": {"en"}})
 	if status != 400 || !strings.Contains(body, "An account already uses this email") {
 		t.Fatalf("POST /signup (duplicate) = %d, want 400 naming the duplicate:\n%s", status, body)
 	}
 
 	// sign out, then in
-	status, _, _ = b.do("POST", "/signout", url.Values{})
+	status, _, _ = b.Do("POST", "/signout", url.Values{})
 	if status != 303 {
 		t.Fatalf("POST /signout = %d, want 303", status)
 	}
-	status, _, h = b.do("GET", "/profile", nil)
+	status, _, h = b.Do("GET", "/profile", nil)
 	if status != 303 || !strings.HasPrefix(h.Get("Location"), "/signin?next=") {
 		t.Fatalf("GET /profile signed out = %d to %q, want 303 to /signin", status, h.Get("Location"))
 	}
-	status, body, _ = b.do("POST", "/signin", url.Values{"email": {"fan@x.io"}, "password": {"nope-nope"}})
+	status, body, _ = b.Do("POST", "/signin", url.Values{"email": {"fan@x.io"}, "password": {"nope-nope"}})
 	if status != 400 || !strings.Contains(body, "邮箱或密码不正确") && !strings.Contains(body, "do not match") {
 		t.Fatalf("POST /signin (wrong) = %d, want 400 with a message:\n%.300s", status, body)
 	}
-	status, _, h = b.do("POST", "/signin", url.Values{"email": {"fan@x.io"}, "password": {"password123"}, "next": {"//evil.example/x"}})
+	status, _, h = b.Do("POST", "/signin", url.Values{"email": {"fan@x.io"}, "password": {"password123"}, "next": {"//evil.example/x"}})
 	if status != 303 || h.Get("Location") != "/" {
 		t.Fatalf("POST /signin with an outside next = %d to %q, want 303 to /", status, h.Get("Location"))
 	}
@@ -283,11 +227,11 @@ func TestSignUpAndSignInForms(t *testing.T) {
 func TestProfileFormCannotGrantRoles(t *testing.T) {
 	e := newEnv(t)
 	testutil.Member(t, e.app, "p@x.io", "P")
-	b := newBrowser(t, e)
-	if status, _, _ := b.do("POST", "/signin", url.Values{"email": {"p@x.io"}, "password": {"password123"}}); status != 303 {
+	b := testutil.NewBrowser(t, e.app)
+	if status, _, _ := b.Do("POST", "/signin", url.Values{"email": {"p@x.io"}, "password": {"password123"}}); status != 303 {
 		t.Fatalf("sign in = %d", status)
 	}
-	status, _, _ := b.do("POST", "/profile", url.Values{"name": {"Pat"}, "bio": {"hello"}, "city": {"杭州"}, "language": {"en"}, "roles": {"staff"}, "phone": {"+8613800138000"}})
+	status, _, _ := b.Do("POST", "/profile", url.Values{"name": {"Pat"}, "bio": {"hello"}, "city": {"杭州"}, "language": {"en"}, "roles": {"staff"}, "phone": {"+8613800138000"}})
 	if status != 303 {
 		t.Fatalf("POST /profile = %d, want 303", status)
 	}
@@ -296,7 +240,7 @@ func TestProfileFormCannotGrantRoles(t *testing.T) {
 		t.Errorf("after POST /profile: name=%q city=%q roles=%v phone=%q, want Pat, 杭州, none, none",
 			m.GetString("name"), m.GetString("city"), m.GetStringSlice("roles"), m.GetString("phone"))
 	}
-	status, body, _ := b.do("POST", "/profile", url.Values{"name": {""}, "bio": {"kept bio"}, "language": {"en"}})
+	status, body, _ := b.Do("POST", "/profile", url.Values{"name": {""}, "bio": {"kept bio"}, "language": {"en"}})
 	if status != 400 || !strings.Contains(body, "kept bio") || !strings.Contains(body, "This field is required") {
 		t.Errorf("POST /profile without a name = %d, want 400 keeping the bio:\n%.300s", status, body)
 	}
@@ -305,12 +249,12 @@ func TestProfileFormCannotGrantRoles(t *testing.T) {
 func TestCrossSiteFormIsRefused(t *testing.T) {
 	e := newEnv(t)
 	testutil.Member(t, e.app, "c@x.io", "C")
-	b := newBrowser(t, e)
-	status, body, _ := b.do("POST", "/signin", url.Values{"email": {"c@x.io"}, "password": {"password123"}}, "Sec-Fetch-Site", "cross-site")
+	b := testutil.NewBrowser(t, e.app)
+	status, body, _ := b.Do("POST", "/signin", url.Values{"email": {"c@x.io"}, "password": {"password123"}}, "Sec-Fetch-Site", "cross-site")
 	if status != 403 || !strings.Contains(body, "another site") {
 		t.Fatalf("cross-site POST /signin = %d, want 403 with an explanation:\n%.300s", status, body)
 	}
-	status, _, _ = b.do("POST", "/signin", url.Values{"email": {"c@x.io"}, "password": {"password123"}}, "Origin", "https://evil.example", "Sec-Fetch-Site", "")
+	status, _, _ = b.Do("POST", "/signin", url.Values{"email": {"c@x.io"}, "password": {"password123"}}, "Origin", "https://evil.example", "Sec-Fetch-Site", "")
 	if status != 403 {
 		t.Fatalf("POST /signin from a foreign Origin = %d, want 403", status)
 	}
@@ -318,8 +262,8 @@ func TestCrossSiteFormIsRefused(t *testing.T) {
 
 func TestSecurityHeaders(t *testing.T) {
 	e := newEnv(t)
-	b := newBrowser(t, e)
-	_, _, h := b.do("GET", "/signin", nil)
+	b := testutil.NewBrowser(t, e.app)
+	_, _, h := b.Do("GET", "/signin", nil)
 	for k, want := range map[string]string{
 		"Content-Security-Policy": "script-src 'self'",
 		"X-Frame-Options":         "DENY",
@@ -337,7 +281,7 @@ func TestSecurityHeaders(t *testing.T) {
 
 func TestLanguageChoice(t *testing.T) {
 	e := newEnv(t)
-	b := newBrowser(t, e)
+	b := testutil.NewBrowser(t, e.app)
 	cases := []struct {
 		path, accept, want string
 	}{
@@ -348,8 +292,8 @@ func TestLanguageChoice(t *testing.T) {
 		{"/signin", "zh-CN", "Welcome back"}, // the ?lang=en choice is remembered
 	}
 	for _, c := range cases {
-		b.lang = c.accept
-		if _, body, _ := b.do("GET", c.path, nil); !strings.Contains(body, c.want) {
+		b.Lang = c.accept
+		if _, body, _ := b.Do("GET", c.path, nil); !strings.Contains(body, c.want) {
 			t.Errorf("GET %s (Accept-Language %q) lacks %q", c.path, c.accept, c.want)
 		}
 	}
@@ -358,13 +302,13 @@ func TestLanguageChoice(t *testing.T) {
 func TestPasswordReset(t *testing.T) {
 	e := newEnv(t)
 	testutil.Member(t, e.app, "r@x.io", "R")
-	b := newBrowser(t, e)
+	b := testutil.NewBrowser(t, e.app)
 
-	status, body, _ := b.do("POST", "/reset", url.Values{"email": {"nobody@x.io"}})
+	status, body, _ := b.Do("POST", "/reset", url.Values{"email": {"nobody@x.io"}})
 	if status != 200 || !strings.Contains(body, "If an account uses that address") || e.app.TestMailer.TotalSend() != 0 {
 		t.Fatalf("POST /reset (unknown) = %d, mails %d; want 200, the same answer, no mail", status, e.app.TestMailer.TotalSend())
 	}
-	status, _, _ = b.do("POST", "/reset", url.Values{"email": {"r@x.io"}})
+	status, _, _ = b.Do("POST", "/reset", url.Values{"email": {"r@x.io"}})
 	if status != 200 || e.app.TestMailer.TotalSend() != 1 {
 		t.Fatalf("POST /reset = %d, mails %d; want 200 and one mail", status, e.app.TestMailer.TotalSend())
 	}
@@ -375,20 +319,20 @@ func TestPasswordReset(t *testing.T) {
 	}
 	token := strings.SplitN(mail[i+len("/reset/confirm?token="):], `"`, 2)[0]
 
-	if status, _, _ := b.do("GET", "/reset/confirm?token="+token, nil); status != 200 {
+	if status, _, _ := b.Do("GET", "/reset/confirm?token="+token, nil); status != 200 {
 		t.Fatalf("GET /reset/confirm = %d, want 200", status)
 	}
-	if status, _, _ := b.do("POST", "/reset/confirm", url.Values{"token": {token}, "password": {"newpassword1"}, "password_confirm": {"other"}}); status != 400 {
+	if status, _, _ := b.Do("POST", "/reset/confirm", url.Values{"token": {token}, "password": {"newpassword1"}, "password_confirm": {"other"}}); status != 400 {
 		t.Fatalf("POST /reset/confirm mismatch = %d, want 400", status)
 	}
-	if status, _, _ := b.do("POST", "/reset/confirm", url.Values{"token": {token}, "password": {"newpassword1"}, "password_confirm": {"newpassword1"}}); status != 303 {
+	if status, _, _ := b.Do("POST", "/reset/confirm", url.Values{"token": {token}, "password": {"newpassword1"}, "password_confirm": {"newpassword1"}}); status != 303 {
 		t.Fatalf("POST /reset/confirm = %d, want 303", status)
 	}
 	m, _ := e.app.FindAuthRecordByEmail("users", "r@x.io")
 	if !m.ValidatePassword("newpassword1") {
 		t.Error("password not changed")
 	}
-	if status, _, _ := b.do("POST", "/reset/confirm", url.Values{"token": {token}, "password": {"another-one"}, "password_confirm": {"another-one"}}); status != 400 {
+	if status, _, _ := b.Do("POST", "/reset/confirm", url.Values{"token": {token}, "password": {"another-one"}, "password_confirm": {"another-one"}}); status != 400 {
 		t.Errorf("reusing the reset link = %d, want 400", status)
 	}
 }
@@ -406,11 +350,11 @@ func TestEmailVerification(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := newBrowser(t, e)
-	if status, _, _ := b.do("GET", "/verify?token=bogus", nil); status != 400 {
+	b := testutil.NewBrowser(t, e.app)
+	if status, _, _ := b.Do("GET", "/verify?token=bogus", nil); status != 400 {
 		t.Errorf("GET /verify bogus = %d, want 400", status)
 	}
-	if status, _, h := b.do("GET", "/verify?token="+tok, nil); status != 303 || h.Get("Location") != "/profile" {
+	if status, _, h := b.Do("GET", "/verify?token="+tok, nil); status != 303 || h.Get("Location") != "/profile" {
 		t.Fatalf("GET /verify = %d, want 303", status)
 	}
 	if m, _ := e.app.FindRecordById("users", m.Id); !m.Verified() {
@@ -420,10 +364,10 @@ func TestEmailVerification(t *testing.T) {
 
 func TestRateLimitOnSignIn(t *testing.T) {
 	e := newEnv(t)
-	b := newBrowser(t, e)
+	b := testutil.NewBrowser(t, e.app)
 	last := 0
 	for range 12 {
-		last, _, _ = b.do("POST", "/signin", url.Values{"email": {"x@x.io"}, "password": {"whatever1"}})
+		last, _, _ = b.Do("POST", "/signin", url.Values{"email": {"x@x.io"}, "password": {"whatever1"}})
 	}
 	if last != http.StatusTooManyRequests {
 		t.Fatalf("12th POST /signin within a minute = %d, want 429", last)
@@ -432,12 +376,12 @@ func TestRateLimitOnSignIn(t *testing.T) {
 
 func TestNotFoundPage(t *testing.T) {
 	e := newEnv(t)
-	b := newBrowser(t, e)
-	status, body, h := b.do("GET", "/no/such/page", nil)
+	b := testutil.NewBrowser(t, e.app)
+	status, body, h := b.Do("GET", "/no/such/page", nil)
 	if status != 404 || !strings.Contains(h.Get("Content-Type"), "text/html") || !strings.Contains(body, "This page does not exist") {
 		t.Errorf("GET /no/such/page = %d %s, want an HTML 404", status, h.Get("Content-Type"))
 	}
-	status, _, h = b.do("GET", "/api/no/such", nil)
+	status, _, h = b.Do("GET", "/api/no/such", nil)
 	if status != 404 || !strings.Contains(h.Get("Content-Type"), "json") {
 		t.Errorf("GET /api/no/such = %d %s, want a JSON 404", status, h.Get("Content-Type"))
 	}

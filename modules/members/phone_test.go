@@ -370,26 +370,26 @@ func flip(code string) string { return fmt.Sprintf("%06d", (atoi(code)+1)%100000
 func TestPhoneForms(t *testing.T) {
 	e := newEnv(t)
 	testutil.Member(t, e.app, "p@x.io", "P")
-	b := newBrowser(t, e)
-	if status, _, _ := b.do("POST", "/signin", url.Values{"email": {"p@x.io"}, "password": {"password123"}}); status != 303 {
+	b := testutil.NewBrowser(t, e.app)
+	if status, _, _ := b.Do("POST", "/signin", url.Values{"email": {"p@x.io"}, "password": {"password123"}}); status != 303 {
 		t.Fatalf("sign in = %d", status)
 	}
-	if status, body, _ := b.do("GET", "/members/phone", nil); status != 200 || !strings.Contains(body, `name="phone"`) {
+	if status, body, _ := b.Do("GET", "/members/phone", nil); status != 200 || !strings.Contains(body, `name="phone"`) {
 		t.Fatalf("GET /members/phone = %d", status)
 	}
-	status, body, _ := b.do("POST", "/members/phone/code", url.Values{"phone": {"138 0013 8000"}})
+	status, body, _ := b.Do("POST", "/members/phone/code", url.Values{"phone": {"138 0013 8000"}})
 	if status != 200 || !strings.Contains(body, `name="code"`) || !strings.Contains(body, `value="138 0013 8000"`) || !strings.Contains(body, "data-cooldown") {
 		t.Fatalf("POST /members/phone/code = %d, want the code form with the number kept:\n%.500s", status, body)
 	}
-	status, body, _ = b.do("POST", "/members/phone/verify", url.Values{"phone": {"138 0013 8000"}, "code": {flip(e.sms.LastCode(t, phone))}})
+	status, body, _ = b.Do("POST", "/members/phone/verify", url.Values{"phone": {"138 0013 8000"}, "code": {flip(e.sms.LastCode(t, phone))}})
 	if status != 400 || !strings.Contains(body, "not right") || !strings.Contains(body, `value="138 0013 8000"`) {
 		t.Fatalf("POST /members/phone/verify (wrong) = %d, want 400 keeping the number:\n%.500s", status, body)
 	}
-	status, _, h := b.do("POST", "/members/phone/verify", url.Values{"phone": {"138 0013 8000"}, "code": {e.sms.LastCode(t, phone)}})
+	status, _, h := b.Do("POST", "/members/phone/verify", url.Values{"phone": {"138 0013 8000"}, "code": {e.sms.LastCode(t, phone)}})
 	if status != 303 || h.Get("Location") != "/profile" {
 		t.Fatalf("POST /members/phone/verify = %d to %q, want 303 to /profile", status, h.Get("Location"))
 	}
-	if _, body, _ := b.do("GET", "/profile", nil); !strings.Contains(body, "138****8000") || strings.Contains(body, "13800138000") {
+	if _, body, _ := b.Do("GET", "/profile", nil); !strings.Contains(body, "138****8000") || strings.Contains(body, "13800138000") {
 		t.Errorf("profile after binding should show the masked number only:\n%.800s", body)
 	}
 }
