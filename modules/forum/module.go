@@ -15,6 +15,7 @@ import (
 	"github.com/canyu/canyu/hooks"
 	"github.com/canyu/canyu/modules/internal/access"
 	"github.com/canyu/canyu/modules/internal/markdown"
+	"github.com/canyu/canyu/modules/internal/problem"
 	"github.com/canyu/canyu/ui"
 )
 
@@ -148,39 +149,29 @@ func (m *Module) routes(se *core.ServeEvent) {
 	auth.POST("/topics/{id}/status", m.apiStatus).Bind(access.RequireRole(access.RoleStaff, access.RoleModerator))
 }
 
-// problem is how an error is shown: a status and a catalog key.
-type problem struct {
-	status int
-	key    string
+// problems shows the forum's domain errors to members.
+var problems = []problem.Rule{
+	{Err: ErrUnknownBoard, P: problem.P{Status: http.StatusNotFound, Key: "forum.err_board"}},
+	{Err: ErrTopicNotFound, P: problem.P{Status: http.StatusNotFound, Key: "forum.err_topic"}},
+	{Err: ErrKindNotAllowed, P: problem.P{Status: http.StatusBadRequest, Key: "forum.err_kind"}},
+	{Err: ErrStaffOnly, P: problem.P{Status: http.StatusForbidden, Key: "forum.err_staff_only"}},
+	{Err: ErrLocked, P: problem.P{Status: http.StatusForbidden, Key: "forum.err_locked"}},
+	{Err: ErrNotMeTooable, P: problem.P{Status: http.StatusBadRequest, Key: "forum.err_not_metooable"}},
+	{Err: ErrUnsafeMarkdown, P: problem.P{Status: http.StatusBadRequest, Key: "forum.err_unsafe"}},
+	{Err: ErrBadStatus, P: problem.P{Status: http.StatusBadRequest, Key: "forum.err_status"}},
+	{Err: ErrNotPoll, P: problem.P{Status: http.StatusBadRequest, Key: "forum.err_not_poll"}},
+	{Err: ErrPollClosed, P: problem.P{Status: http.StatusConflict, Key: "forum.err_poll_closed"}},
+	{Err: ErrVoted, P: problem.P{Status: http.StatusConflict, Key: "forum.err_voted"}},
+	{Err: ErrBadChoice, P: problem.P{Status: http.StatusBadRequest, Key: "forum.err_choice"}},
 }
 
-func explain(err error) (problem, bool) {
-	for _, c := range []struct {
-		err error
-		p   problem
-	}{
-		{ErrUnknownBoard, problem{http.StatusNotFound, "forum.err_board"}},
-		{ErrTopicNotFound, problem{http.StatusNotFound, "forum.err_topic"}},
-		{ErrKindNotAllowed, problem{http.StatusBadRequest, "forum.err_kind"}},
-		{ErrStaffOnly, problem{http.StatusForbidden, "forum.err_staff_only"}},
-		{ErrLocked, problem{http.StatusForbidden, "forum.err_locked"}},
-		{ErrNotMeTooable, problem{http.StatusBadRequest, "forum.err_not_metooable"}},
-		{ErrUnsafeMarkdown, problem{http.StatusBadRequest, "forum.err_unsafe"}},
-		{ErrBadStatus, problem{http.StatusBadRequest, "forum.err_status"}},
-		{ErrNotPoll, problem{http.StatusBadRequest, "forum.err_not_poll"}},
-		{ErrPollClosed, problem{http.StatusConflict, "forum.err_poll_closed"}},
-		{ErrVoted, problem{http.StatusConflict, "forum.err_voted"}},
-		{ErrBadChoice, problem{http.StatusBadRequest, "forum.err_choice"}},
-	} {
-		if errors.Is(err, c.err) {
-			return c.p, true
-		}
-	}
+// explain shows err: a domain error by the table, form errors as such.
+func explain(err error) (problem.P, bool) {
 	var fe FieldErrors
 	if errors.As(err, &fe) {
-		return problem{http.StatusBadRequest, "forum.err_form"}, true
+		return problem.P{Status: http.StatusBadRequest, Key: "forum.err_form"}, true
 	}
-	return problem{http.StatusInternalServerError, "error.500"}, false
+	return problem.Find(err, problems)
 }
 
 // apiError answers a domain error as JSON in the member's language, with
@@ -197,5 +188,5 @@ func (m *Module) apiError(e *core.RequestEvent, err error) error {
 			data[k] = map[string]string{"code": v, "message": m.deps.UI.T(e, v)}
 		}
 	}
-	return e.JSON(p.status, map[string]any{"status": p.status, "message": m.deps.UI.T(e, p.key), "data": data})
+	return problem.JSON(e, p, m.deps.UI.T(e, p.Key), data)
 }

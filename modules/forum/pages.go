@@ -216,12 +216,12 @@ func (m *Module) reply(e *core.RequestEvent) error {
 			return m.pageError(e, verr)
 		}
 		v.Reply = body // nothing typed is lost
-		v.Error = p.key
+		v.Error = p.Key
 		var fe FieldErrors
 		if errors.As(err, &fe) {
 			v.Error = fe["body"]
 		}
-		return m.deps.UI.Render(e, p.status, "forum/topic", v)
+		return m.deps.UI.Render(e, p.Status, "forum/topic", v)
 	}
 	return e.Redirect(http.StatusSeeOther, "/forum/t/"+id+"#latest")
 }
@@ -309,7 +309,7 @@ func (m *Module) newTopic(e *core.RequestEvent) error {
 		if !ok {
 			return err
 		}
-		v.Title, v.Body, v.Error = in.Title, in.Body, p.key
+		v.Title, v.Body, v.Error = in.Title, in.Body, p.Key
 		if hits, err := m.forum.Search(in.Title, []string{KindRequest, KindBug}, true, 5); err == nil {
 			v.Similar = m.searchRows(e, hits)
 		}
@@ -320,7 +320,7 @@ func (m *Module) newTopic(e *core.RequestEvent) error {
 				v.Form[i].Error = fe["f_"+v.Form[i].Name]
 			}
 		}
-		return m.deps.UI.Render(e, p.status, "forum/new", v)
+		return m.deps.UI.Render(e, p.Status, "forum/new", v)
 	}
 	return e.Redirect(http.StatusSeeOther, "/forum/t/"+t.Id)
 }
@@ -331,7 +331,7 @@ func (m *Module) pageError(e *core.RequestEvent, err error) error {
 	if !ok {
 		return err
 	}
-	return m.deps.UI.Error(e, p.status, p.key)
+	return m.deps.UI.Error(e, p.Status, p.Key)
 }
 
 // SearchPage is the data of /forum/search.
@@ -427,8 +427,8 @@ func (m *Module) vote(e *core.RequestEvent) error {
 		if verr != nil {
 			return m.pageError(e, verr)
 		}
-		v.PollError = p.key
-		return m.deps.UI.Render(e, p.status, "forum/topic", v)
+		v.PollError = p.Key
+		return m.deps.UI.Render(e, p.Status, "forum/topic", v)
 	}
 	return e.Redirect(http.StatusSeeOther, "/forum/t/"+id)
 }

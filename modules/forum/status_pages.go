@@ -84,12 +84,12 @@ func (m *Module) statusChange(e *core.RequestEvent) error {
 		if verr != nil {
 			return m.pageError(e, verr)
 		}
-		v.StatusError = p.key
+		v.StatusError = p.Key
 		var fe FieldErrors
 		if errors.As(err, &fe) {
 			v.StatusError = fe["reason"]
 		}
-		return m.deps.UI.Render(e, p.status, "forum/topic", v)
+		return m.deps.UI.Render(e, p.Status, "forum/topic", v)
 	}
 	return e.Redirect(http.StatusSeeOther, "/forum/t/"+id)
 }

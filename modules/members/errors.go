@@ -5,38 +5,23 @@ import (
 	"net/http"
 
 	validation "github.com/pocketbase/ozzo-validation/v4"
+
+	"github.com/canyu/canyu/modules/internal/problem"
 )
 
-// problem is how an error is shown to a member: a status and a catalog key.
-type problem struct {
-	status int
-	key    string
-}
-
-// explain maps the module's domain errors to a status and a message key.
-// ok is false for errors of ours (a 500, logged by the caller).
-func explain(err error) (problem, bool) {
-	for _, c := range []struct {
-		err error
-		p   problem
-	}{
-		{ErrPhoneInvalid, problem{http.StatusBadRequest, "phone.err_invalid"}},
-		{ErrPhoneTaken, problem{http.StatusConflict, "phone.err_taken"}},
-		{ErrPhoneSame, problem{http.StatusConflict, "phone.err_same"}},
-		{ErrTooManyCodes, problem{http.StatusTooManyRequests, "phone.err_too_many_codes"}},
-		{ErrResendTooSoon, problem{http.StatusTooManyRequests, "phone.err_resend_soon"}},
-		{ErrNoCode, problem{http.StatusBadRequest, "phone.err_no_code"}},
-		{ErrCodeExpired, problem{http.StatusBadRequest, "phone.err_expired"}},
-		{ErrCodeWrong, problem{http.StatusBadRequest, "phone.err_wrong"}},
-		{ErrTooManyAttempts, problem{http.StatusTooManyRequests, "phone.err_too_many_attempts"}},
-		{ErrSMSFailed, problem{http.StatusBadGateway, "phone.err_sms"}},
-		{ErrBindingRefused, problem{http.StatusForbidden, "phone.err_refused"}},
-	} {
-		if errors.Is(err, c.err) {
-			return c.p, true
-		}
-	}
-	return problem{http.StatusInternalServerError, "error.500"}, false
+// problems shows the module's domain errors to members.
+var problems = []problem.Rule{
+	{Err: ErrPhoneInvalid, P: problem.P{Status: http.StatusBadRequest, Key: "phone.err_invalid"}},
+	{Err: ErrPhoneTaken, P: problem.P{Status: http.StatusConflict, Key: "phone.err_taken"}},
+	{Err: ErrPhoneSame, P: problem.P{Status: http.StatusConflict, Key: "phone.err_same"}},
+	{Err: ErrTooManyCodes, P: problem.P{Status: http.StatusTooManyRequests, Key: "phone.err_too_many_codes"}},
+	{Err: ErrResendTooSoon, P: problem.P{Status: http.StatusTooManyRequests, Key: "phone.err_resend_soon"}},
+	{Err: ErrNoCode, P: problem.P{Status: http.StatusBadRequest, Key: "phone.err_no_code"}},
+	{Err: ErrCodeExpired, P: problem.P{Status: http.StatusBadRequest, Key: "phone.err_expired"}},
+	{Err: ErrCodeWrong, P: problem.P{Status: http.StatusBadRequest, Key: "phone.err_wrong"}},
+	{Err: ErrTooManyAttempts, P: problem.P{Status: http.StatusTooManyRequests, Key: "phone.err_too_many_attempts"}},
+	{Err: ErrSMSFailed, P: problem.P{Status: http.StatusBadGateway, Key: "phone.err_sms"}},
+	{Err: ErrBindingRefused, P: problem.P{Status: http.StatusForbidden, Key: "phone.err_refused"}},
 }
 
 // fieldErrors turns PocketBase's record validation errors into message keys

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/pocketbase/pocketbase/core"
+
+	"github.com/canyu/canyu/modules/internal/problem"
 )
 
 // PhoneView is the data of the phone binding page.
@@ -44,14 +46,14 @@ func (m *Module) phoneSendCode(e *core.RequestEvent) error {
 	}
 	sent, err := m.phones.SendCode(e.Request.Context(), e.Auth, v.Phone, e.RealIP())
 	if err != nil {
-		p, ok := explain(err)
+		p, ok := problem.Find(err, problems)
 		if !ok {
 			return err
 		}
-		v.Error = p.key
+		v.Error = p.Key
 		v.CodeSent = err == ErrResendTooSoon
 		v.Cooldown = seconds(sent.ResendIn)
-		return m.deps.UI.Render(e, p.status, "members/phone", v)
+		return m.deps.UI.Render(e, p.Status, "members/phone", v)
 	}
 	v.CodeSent = true
 	v.Cooldown = seconds(sent.ResendIn)
@@ -62,13 +64,13 @@ func (m *Module) phoneSendCode(e *core.RequestEvent) error {
 func (m *Module) phoneVerify(e *core.RequestEvent) error {
 	v := PhoneView{Phone: strings.TrimSpace(e.Request.FormValue("phone")), CodeSent: true}
 	if _, err := m.phones.Verify(e.Auth, v.Phone, e.Request.FormValue("code")); err != nil {
-		p, ok := explain(err)
+		p, ok := problem.Find(err, problems)
 		if !ok {
 			return err
 		}
-		v.Error = p.key
+		v.Error = p.Key
 		v.Reason = pluginReason(err)
-		return m.deps.UI.Render(e, p.status, "members/phone", v)
+		return m.deps.UI.Render(e, p.Status, "members/phone", v)
 	}
 	m.deps.UI.Flash(e, "phone.bound")
 	return e.Redirect(http.StatusSeeOther, "/profile")
@@ -81,11 +83,11 @@ type phoneRequest struct {
 
 // apiError answers a domain error as JSON in the member's language.
 func (m *Module) apiError(e *core.RequestEvent, err error) error {
-	p, ok := explain(err)
+	p, ok := problem.Find(err, problems)
 	if !ok {
 		e.App.Logger().Error("members: api", "path", e.Request.URL.Path, "error", err)
 	}
-	return e.JSON(p.status, map[string]any{"status": p.status, "message": m.message(e, err, p.key), "data": map[string]any{}})
+	return problem.JSON(e, p, m.message(e, err, p.Key), nil)
 }
 
 // message is the member-facing text of a domain error. A plugin's refusal
