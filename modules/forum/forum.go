@@ -104,6 +104,9 @@ type Forum struct {
 	now    func() time.Time
 	pub    Publisher
 	events *hooks.Events
+	// the limits of brand-new accounts
+	newAge    time.Duration
+	newPerDay int
 }
 
 // FormFor returns the structured fields of kind on board.
@@ -160,6 +163,9 @@ func (f *Forum) CreateTopic(member *core.Record, in NewTopic) (*core.Record, err
 	}
 	if !slices.Contains(board.GetStringSlice("kinds"), in.Kind) {
 		return nil, ErrKindNotAllowed
+	}
+	if err := f.checkNewAccount(member, f.newAge, f.newPerDay); err != nil {
+		return nil, err
 	}
 	fe := FieldErrors{}
 	title := strings.TrimSpace(in.Title)

@@ -695,3 +695,96 @@ func TestTemperature(t *testing.T) {
 		t.Fatalf("GET /forum/temperature = %d, want the figures", status)
 	}
 }
+
+func TestModeration(t *testing.T) {
+	e := newEnv(t)
+	f := e.mod.Forum()
+	author := testutil.Member(t, e.app, "a@x.io", "Author")
+	reporter := testutil.Member(t, e.app, "r@x.io", "Reporter")
+	mod := testutil.Member(t, e.app, "mod@x.io", "Mod", "moderator")
+	staffer := testutil.Member(t, e.app, "s@x.io", "Staff", "staff")
+	topic := e.need(t, author, KindRequest)
+	post, _ := f.Reply(author, topic.Id, "buy cheap phones at spam.example")
+
+	if err := f.Report(reporter, topic.Id, post.Id, "spam"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Report(reporter, topic.Id, post.Id, "spam again"); !errors.Is(err, ErrAlreadyReported) {
+		t.Fatalf("second report = %v, want ErrAlreadyReported", err)
+	}
+	if err := f.Report(reporter, topic.Id, "", " "); err == nil {
+		t.Fatal("a report without a reason was taken")
+	}
+	if err := f.Moderate(reporter, "hide_post", topic.Id, post.Id, ""); !errors.Is(err, ErrNotModerator) {
+		t.Fatalf("a member moderating = %v, want ErrNotModerator", err)
+	}
+	if err := f.Moderate(mod, "official", topic.Id, post.Id, ""); !errors.Is(err, ErrNotModerator) {
+		t.Fatalf("a moderator marking an official answer = %v, want ErrNotModerator (staff only)", err)
+	}
+	if err := f.Moderate(mod, "explode", topic.Id, "", ""); !errors.Is(err, ErrBadAction) {
+		t.Fatalf("unknown action = %v", err)
+	}
+	if err := f.Moderate(mod, "hide_post", topic.Id, post.Id, "spam"); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := e.app.FindRecordById(Posts, post.Id); !p.GetBool("hidden") {
+		t.Error("reply not hidden")
+	}
+	if n, _ := e.app.CountRecords(Reports, dbx.HashExp{"status": "open"}); n != 0 {
+		t.Errorf("%d open reports after hiding the reply, want 0", n)
+	}
+	if err := f.Moderate(mod, "lock", topic.Id, "", "cooling down"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Reply(author, topic.Id, "let me in"); !errors.Is(err, ErrLocked) {
+		t.Fatalf("reply to a locked topic = %v, want ErrLocked", err)
+	}
+	official, _ := f.Reply(staffer, topic.Id, "We are on it.")
+	if err := f.Moderate(staffer, "official", topic.Id, official.Id, ""); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := e.app.FindRecordById(Posts, official.Id); !p.GetBool("official") {
+		t.Error("official answer not marked")
+	}
+	if n, _ := e.app.CountRecords(Audit); n != 3 {
+		t.Errorf("%d audit rows, want 3 (hide_post, lock, official)", n)
+	}
+	if err := f.Moderate(mod, "hide", topic.Id, "", "off-topic"); err != nil {
+		t.Fatal(err)
+	}
+	b := testutil.NewBrowser(t, e.app)
+	if status, _, _ := b.Do("GET", "/forum/t/"+topic.Id, nil); status != 404 {
+		t.Errorf("hidden topic page = %d, want 404", status)
+	}
+	mb := b.Another().As(mod)
+	if status, body, _ := mb.Do("GET", "/forum/moderation", nil); status != 200 || !strings.Contains(body, "hide_post") || !strings.Contains(body, "Mod") {
+		t.Fatalf("moderation page = %d, want the audit log", status)
+	}
+	if status, _, _ := b.Another().As(reporter).Do("GET", "/forum/moderation", nil); status != 403 {
+		t.Errorf("moderation page for a member = %d, want 403", status)
+	}
+}
+
+func TestNewAccountLimit(t *testing.T) {
+	e := newEnv(t)
+	fresh := testutil.Member(t, e.app, "new@x.io", "New")
+	for i := range DefaultConfig().NewAccountTopics {
+		if _, err := e.mod.Forum().CreateTopic(fresh, NewTopic{Board: "camera", Kind: KindDiscussion, Title: fmt.Sprintf("Hello number %d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.mod.Forum().CreateTopic(fresh, NewTopic{Board: "camera", Kind: KindDiscussion, Title: "One too many"}); !errors.Is(err, ErrNewAccount) {
+		t.Fatalf("topic over the new-account limit = %v, want ErrNewAccount", err)
+	}
+	e.clock.Advance(48 * time.Hour) // the account is no longer new
+	if _, err := e.mod.Forum().CreateTopic(fresh, NewTopic{Board: "camera", Kind: KindDiscussion, Title: "Now I may"}); err != nil {
+		t.Fatalf("topic by a 2-day-old account = %v", err)
+	}
+	staffer := testutil.Member(t, e.app, "s@x.io", "S", "staff")
+	e.clock.Advance(-48 * time.Hour)
+	for i := range 5 {
+		if _, err := e.mod.Forum().CreateTopic(staffer, NewTopic{Board: "camera", Kind: KindDiscussion, Title: fmt.Sprintf("Staff post %d", i)}); err != nil {
+			t.Fatalf("staff topic %d = %v, want no limit", i, err)
+		}
+	}
+}

@@ -28,15 +28,24 @@ type Config struct {
 	Enabled bool `mapstructure:"enabled"`
 	// PageSize is the number of topics per page of a board.
 	PageSize int `mapstructure:"page_size"`
+	// NewAccountAge and NewAccountTopics: an account younger than the age
+	// may start at most that many topics a day (0 switches the limit off).
+	NewAccountAge    time.Duration `mapstructure:"new_account_age"`
+	NewAccountTopics int           `mapstructure:"new_account_topics"`
 }
 
 // DefaultConfig returns the defaults of the forum section.
-func DefaultConfig() Config { return Config{Enabled: true, PageSize: 30} }
+func DefaultConfig() Config {
+	return Config{Enabled: true, PageSize: 30, NewAccountAge: 24 * time.Hour, NewAccountTopics: 3}
+}
 
 // Validate reports unusable values.
 func (c Config) Validate() error {
 	if c.PageSize < 5 || c.PageSize > 200 {
 		return errors.New("forum.page_size must be between 5 and 200")
+	}
+	if c.NewAccountAge < 0 || c.NewAccountTopics < 0 {
+		return errors.New("forum.new_account_age and new_account_topics cannot be negative")
 	}
 	return nil
 }
@@ -81,7 +90,8 @@ func (m *Module) Forum() *Forum { return m.forum }
 
 // Register adds the forum's pages, strings, routes and navigation.
 func (m *Module) Register(app core.App) error {
-	m.forum = &Forum{app: app, now: m.deps.Now, pub: m.deps.Live, events: m.deps.Events}
+	m.forum = &Forum{app: app, now: m.deps.Now, pub: m.deps.Live, events: m.deps.Events,
+		newAge: m.cfg.NewAccountAge, newPerDay: m.cfg.NewAccountTopics}
 	locales, _ := fs.Sub(embedded, "locales")
 	if err := m.deps.UI.Catalog.Add(locales); err != nil {
 		return err
@@ -132,6 +142,10 @@ func (m *Module) routes(se *core.ServeEvent) {
 	members.POST("/t/{id}/metoo", h(m.metooToggle))
 	members.GET("/notifications", h(m.notifications))
 	members.POST("/t/{id}/ballot", h(m.vote))
+	members.POST("/t/{id}/report", h(m.report))
+	mods := access.RequireRole(access.RoleStaff, access.RoleModerator)
+	members.POST("/t/{id}/moderate", h(m.moderate)).Bind(mods)
+	members.GET("/moderation", h(m.moderationQueue)).Bind(mods)
 	members.POST("/t/{id}/status", h(m.statusChange)).Bind(access.RequireRole(access.RoleStaff, access.RoleModerator))
 
 	api := r.Group("/api/forum")
@@ -146,6 +160,8 @@ func (m *Module) routes(se *core.ServeEvent) {
 	auth.POST("/topics/{id}/metoo", m.apiMeToo(true))
 	auth.DELETE("/topics/{id}/metoo", m.apiMeToo(false))
 	auth.POST("/topics/{id}/ballot", m.apiVote)
+	auth.POST("/topics/{id}/report", m.apiReport)
+	auth.POST("/topics/{id}/moderate", m.apiModerate).Bind(access.RequireRole(access.RoleStaff, access.RoleModerator))
 	auth.POST("/topics/{id}/status", m.apiStatus).Bind(access.RequireRole(access.RoleStaff, access.RoleModerator))
 }
 
@@ -163,6 +179,10 @@ var problems = []problem.Rule{
 	{Err: ErrPollClosed, P: problem.P{Status: http.StatusConflict, Key: "forum.err_poll_closed"}},
 	{Err: ErrVoted, P: problem.P{Status: http.StatusConflict, Key: "forum.err_voted"}},
 	{Err: ErrBadChoice, P: problem.P{Status: http.StatusBadRequest, Key: "forum.err_choice"}},
+	{Err: ErrNotModerator, P: problem.P{Status: http.StatusForbidden, Key: "forum.err_not_moderator"}},
+	{Err: ErrBadAction, P: problem.P{Status: http.StatusBadRequest, Key: "forum.err_action"}},
+	{Err: ErrAlreadyReported, P: problem.P{Status: http.StatusConflict, Key: "forum.err_reported"}},
+	{Err: ErrNewAccount, P: problem.P{Status: http.StatusTooManyRequests, Key: "forum.err_new_account"}},
 }
 
 // explain shows err: a domain error by the table, form errors as such.

@@ -155,8 +155,11 @@ func (m *Module) topicPage(e *core.RequestEvent, id string) (*TopicPage, error) 
 		}
 		v.Poll = pollView(r)
 	}
-	if canModerate(e.Auth) && v.Topic.MeTooable {
-		v.CanModerate, v.Statuses = true, Statuses
+	if canModerate(e.Auth) {
+		v.CanModerate = true
+		if v.Topic.MeTooable {
+			v.Statuses = Statuses
+		}
 	}
 	return &v, nil
 }
@@ -182,7 +185,7 @@ func (m *Module) buildTopicPage(e *core.RequestEvent, t *core.Record) (*TopicPag
 		}
 	}
 	for _, p := range posts {
-		pv := PostView{ID: p.Id, AuthorID: p.GetString("author"), Staff: p.GetBool("staff"), Official: p.GetBool("official"),
+		pv := PostView{ID: p.Id, TopicID: t.Id, AuthorID: p.GetString("author"), Staff: p.GetBool("staff"), Official: p.GetBool("official"),
 			Body: m.md.Render(p.GetString("body")), Created: p.GetDateTime("created").Time()}
 		if a, ok := authors[pv.AuthorID]; ok {
 			pv.AuthorName = a.GetString("name")

@@ -78,10 +78,10 @@ type FieldValue struct {
 
 // PostView is one reply.
 type PostView struct {
-	ID, AuthorID, AuthorName string
-	Staff, Official          bool
-	Body                     template.HTML
-	Created                  time.Time
+	ID, TopicID, AuthorID, AuthorName string
+	Staff, Official                   bool
+	Body                              template.HTML
+	Created                           time.Time
 }
 
 // FormField is a structured field in the new-topic form.
