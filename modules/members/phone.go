@@ -200,18 +200,19 @@ func (p *Phones) Verify(member *core.Record, rawPhone, code string) (string, err
 	if !p.now().Before(rec.GetDateTime("expires").Time()) {
 		return "", ErrCodeExpired
 	}
-	res, err := p.app.DB().NewQuery("UPDATE " + CodesCollection + " SET attempts = attempts + 1 WHERE id = {:id} AND attempts < {:max} AND used = FALSE").
-		Bind(dbx.Params{"id": rec.Id, "max": p.cfg.MaxAttempts}).Execute()
-	if err != nil {
-		return "", fmt.Errorf("members: count attempt: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	// take an attempt before comparing; RETURNING gives this guess's number
+	var attempt int
+	err = p.app.DB().NewQuery("UPDATE " + CodesCollection + " SET attempts = attempts + 1 WHERE id = {:id} AND attempts < {:max} AND used = FALSE RETURNING attempts").
+		Bind(dbx.Params{"id": rec.Id, "max": p.cfg.MaxAttempts}).Row(&attempt)
+	if errors.Is(err, sql.ErrNoRows) {
 		return "", ErrTooManyAttempts
+	} else if err != nil {
+		return "", fmt.Errorf("members: count attempt: %w", err)
 	}
 	want := rec.GetString("code_hash")
 	got := hashCode(rec.GetString("salt"), phone, strings.TrimSpace(code))
 	if !hmac.Equal([]byte(got), []byte(want)) {
-		if rec.GetInt("attempts")+1 >= p.cfg.MaxAttempts {
+		if attempt >= p.cfg.MaxAttempts {
 			return "", ErrTooManyAttempts
 		}
 		return "", ErrCodeWrong
