@@ -31,11 +31,7 @@ func init() {
 		c.AddIndex("idx_members_codes_ip", false, "ip, sent", "")
 		return app.Save(c)
 	}, func(app core.App) error {
-		c, err := app.FindCollectionByNameOrId("members_phone_codes")
-		if err != nil {
-			return err
-		}
-		return app.Delete(c)
+		return deleteCollections(app, "members_phone_codes")
 	})
 }
 

@@ -43,15 +43,6 @@ func init() {
 		d.AddIndex("idx_webhooks_due", false, "status, next_attempt", "")
 		return app.Save(d)
 	}, func(app core.App) error {
-		for _, name := range []string{"webhooks_deliveries", "webhooks_endpoints"} {
-			c, err := app.FindCollectionByNameOrId(name)
-			if err != nil {
-				return err
-			}
-			if err := app.Delete(c); err != nil {
-				return err
-			}
-		}
-		return nil
+		return deleteCollections(app, "webhooks_deliveries", "webhooks_endpoints")
 	})
 }

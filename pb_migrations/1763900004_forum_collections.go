@@ -95,15 +95,6 @@ func init() {
 		metoo.AddIndex("idx_forum_metoos_recent", false, "topic, created", "")
 		return app.Save(metoo)
 	}, func(app core.App) error {
-		for _, name := range []string{"forum_metoos", "forum_posts", "forum_topics", "forum_boards"} {
-			c, err := app.FindCollectionByNameOrId(name)
-			if err != nil {
-				return err
-			}
-			if err := app.Delete(c); err != nil {
-				return err
-			}
-		}
-		return nil
+		return deleteCollections(app, "forum_metoos", "forum_posts", "forum_topics", "forum_boards")
 	})
 }

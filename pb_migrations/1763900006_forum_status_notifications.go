@@ -50,10 +50,6 @@ func init() {
 		}
 		return app.Save(ep)
 	}, func(app core.App) error {
-		n, err := app.FindCollectionByNameOrId("forum_notifications")
-		if err != nil {
-			return err
-		}
-		return app.Delete(n)
+		return deleteCollections(app, "forum_notifications")
 	})
 }

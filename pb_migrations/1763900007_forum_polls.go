@@ -38,10 +38,6 @@ func init() {
 		b.AddIndex("idx_forum_ballots_one", true, "topic, member", "")
 		return app.Save(b)
 	}, func(app core.App) error {
-		b, err := app.FindCollectionByNameOrId("forum_ballots")
-		if err != nil {
-			return err
-		}
-		return app.Delete(b)
+		return deleteCollections(app, "forum_ballots")
 	})
 }

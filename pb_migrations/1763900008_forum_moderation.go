@@ -53,15 +53,6 @@ func init() {
 		a.AddIndex("idx_forum_audit_created", false, "created", "")
 		return app.Save(a)
 	}, func(app core.App) error {
-		for _, name := range []string{"forum_audit", "forum_reports"} {
-			c, err := app.FindCollectionByNameOrId(name)
-			if err != nil {
-				return err
-			}
-			if err := app.Delete(c); err != nil {
-				return err
-			}
-		}
-		return nil
+		return deleteCollections(app, "forum_audit", "forum_reports")
 	})
 }

@@ -257,7 +257,7 @@ type NewTopicView struct {
 
 func (m *Module) newTopicView(e *core.RequestEvent, b *core.Record, kind string) NewTopicView {
 	bv := boardView(b, m.deps.UI.Lang(e))
-	if kind == "" || !contains(bv.Kinds, kind) {
+	if kind == "" || !slices.Contains(bv.Kinds, kind) {
 		kind = bv.Kinds[0]
 	}
 	v := NewTopicView{Board: bv, Kind: kind, Errors: map[string]string{}, PollDays: 7, PollDayChoices: []int{1, 3, 7, 14, 30}}
@@ -265,15 +265,6 @@ func (m *Module) newTopicView(e *core.RequestEvent, b *core.Record, kind string)
 		v.Form = append(v.Form, FormField{Field: fd})
 	}
 	return v
-}
-
-func contains(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 func (m *Module) newTopicForm(e *core.RequestEvent) error {

@@ -1,0 +1,47 @@
+package pb_migrations
+
+import (
+	"testing"
+
+	"github.com/pocketbase/pocketbase/core"
+	_ "github.com/pocketbase/pocketbase/migrations"
+)
+
+// TestDownAndUpAgain reverts Canyu's migrations and applies them again: every
+// "down" must undo its "up" so an operator can roll back a release.
+func TestDownAndUpAgain(t *testing.T) {
+	app := core.NewBaseApp(core.BaseAppConfig{DataDir: t.TempDir()})
+	if err := app.Bootstrap(); err != nil {
+		t.Fatal(err)
+	}
+	defer app.ResetBootstrapState()
+	if err := app.RunAllMigrations(); err != nil {
+		t.Fatal(err)
+	}
+	ours := []string{"members_phone_codes", "webhooks_endpoints", "webhooks_deliveries", "forum_boards", "forum_topics",
+		"forum_posts", "forum_metoos", "forum_notifications", "forum_ballots", "forum_reports", "forum_audit"}
+	for _, name := range ours {
+		if _, err := app.FindCollectionByNameOrId(name); err != nil {
+			t.Fatalf("after up: %s missing", name)
+		}
+	}
+	runner := core.NewMigrationsRunner(app, core.AppMigrations)
+	reverted, err := runner.Down(9)
+	if err != nil || len(reverted) != 9 {
+		t.Fatalf("Down(9) = %v, %v", reverted, err)
+	}
+	for _, name := range ours {
+		if _, err := app.FindCollectionByNameOrId(name); err == nil {
+			t.Errorf("after down: %s still exists", name)
+		}
+	}
+	if users, _ := app.FindCollectionByNameOrId("users"); users.Fields.GetByName("phone") != nil {
+		t.Error("after down: users still has a phone field")
+	}
+	if _, err := runner.Up(); err != nil {
+		t.Fatalf("up again: %v", err)
+	}
+	if _, err := app.FindCollectionByNameOrId("forum_audit"); err != nil {
+		t.Error("after up again: forum_audit missing")
+	}
+}
