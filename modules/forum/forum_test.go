@@ -788,3 +788,44 @@ func TestNewAccountLimit(t *testing.T) {
 		}
 	}
 }
+
+func TestMergeMovesMeToosWithoutDoubleCounting(t *testing.T) {
+	e := newEnv(t)
+	f := e.mod.Forum()
+	ms := members(t, e.app, 5)
+	staffer := testutil.Member(t, e.app, "s@x.io", "S", "staff")
+	orig := e.need(t, ms[0], KindRequest)
+	dup := e.need(t, ms[1], KindRequest)
+	for _, m := range ms[:3] { // members 0, 1, 2 on the original
+		f.MeToo(m, orig.Id, true)
+	}
+	for _, m := range ms[2:] { // members 2, 3, 4 on the duplicate (2 pressed both)
+		f.MeToo(m, dup.Id, true)
+	}
+	n, err := f.Merge(staffer, dup.Id, orig.Id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 0, 1, 2 + 3, 4 from the duplicate; 2 counts once; 1 (the duplicate's author) was already there
+	if n != 5 {
+		t.Fatalf("count after merging = %d, want 5", n)
+	}
+	if rows, _ := e.app.CountRecords(MeToos, dbx.HashExp{"topic": orig.Id}); rows != 5 {
+		t.Errorf("original has %d me-too rows, want 5", rows)
+	}
+	d, _ := e.app.FindRecordById(Topics, dup.Id)
+	if d.GetString("status") != "duplicate" || d.GetString("merged_into") != orig.Id || d.GetInt("metoo_count") != 0 {
+		t.Errorf("duplicate after merge: status %s, merged_into %s, count %d", d.GetString("status"), d.GetString("merged_into"), d.GetInt("metoo_count"))
+	}
+	if got := f.Unread(ms[3].Id); got != 1 {
+		t.Errorf("a follower of the duplicate has %d unread, want 1 (told of the merge)", got)
+	}
+	for _, c := range []struct{ dup, orig string }{{orig.Id, orig.Id}, {dup.Id, orig.Id}} {
+		if _, err := f.Merge(staffer, c.dup, c.orig); !errors.Is(err, ErrBadMerge) {
+			t.Errorf("Merge(%s into %s) = %v, want ErrBadMerge", c.dup, c.orig, err)
+		}
+	}
+	if mergeTarget("https://club.example/forum/t/"+orig.Id+"#p-1") != orig.Id {
+		t.Error("mergeTarget does not read a topic URL")
+	}
+}

@@ -3,6 +3,7 @@ package forum
 import (
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/pocketbase/pocketbase/core"
@@ -120,4 +121,39 @@ func (m *Module) apiModerate(e *core.RequestEvent) error {
 		return m.apiError(e, err)
 	}
 	return e.NoContent(http.StatusNoContent)
+}
+
+// mergeTarget accepts a topic id or a topic's URL.
+func mergeTarget(v string) string {
+	v = strings.TrimSpace(strings.TrimRight(v, "/"))
+	if i := strings.LastIndex(v, "/forum/t/"); i >= 0 {
+		v = v[i+len("/forum/t/"):]
+	}
+	v, _, _ = strings.Cut(v, "#")
+	return v
+}
+
+func (m *Module) merge(e *core.RequestEvent) error {
+	id := e.Request.PathValue("id")
+	if _, err := m.forum.Merge(e.Auth, id, mergeTarget(e.Request.FormValue("into"))); err != nil {
+		return m.pageError(e, err)
+	}
+	m.deps.UI.Flash(e, "forum.merged")
+	return e.Redirect(http.StatusSeeOther, "/forum/t/"+id)
+}
+
+// apiMerge: POST /api/forum/topics/{id}/merge {"into": "<original id>"}
+// answers the original's new count.
+func (m *Module) apiMerge(e *core.RequestEvent) error {
+	var req struct {
+		Into string `json:"into"`
+	}
+	if err := e.BindBody(&req); err != nil {
+		return e.BadRequestError(m.deps.UI.T(e, "error.400"), err)
+	}
+	n, err := m.forum.Merge(e.Auth, e.Request.PathValue("id"), mergeTarget(req.Into))
+	if err != nil {
+		return m.apiError(e, err)
+	}
+	return e.JSON(http.StatusOK, map[string]any{"into": mergeTarget(req.Into), "count": n})
 }

@@ -146,6 +146,7 @@ func (m *Module) routes(se *core.ServeEvent) {
 	mods := access.RequireRole(access.RoleStaff, access.RoleModerator)
 	members.POST("/t/{id}/moderate", h(m.moderate)).Bind(mods)
 	members.GET("/moderation", h(m.moderationQueue)).Bind(mods)
+	members.POST("/t/{id}/merge", h(m.merge)).Bind(mods)
 	members.POST("/t/{id}/status", h(m.statusChange)).Bind(access.RequireRole(access.RoleStaff, access.RoleModerator))
 
 	api := r.Group("/api/forum")
@@ -161,6 +162,7 @@ func (m *Module) routes(se *core.ServeEvent) {
 	auth.DELETE("/topics/{id}/metoo", m.apiMeToo(false))
 	auth.POST("/topics/{id}/ballot", m.apiVote)
 	auth.POST("/topics/{id}/report", m.apiReport)
+	auth.POST("/topics/{id}/merge", m.apiMerge).Bind(access.RequireRole(access.RoleStaff, access.RoleModerator))
 	auth.POST("/topics/{id}/moderate", m.apiModerate).Bind(access.RequireRole(access.RoleStaff, access.RoleModerator))
 	auth.POST("/topics/{id}/status", m.apiStatus).Bind(access.RequireRole(access.RoleStaff, access.RoleModerator))
 }
@@ -179,6 +181,7 @@ var problems = []problem.Rule{
 	{Err: ErrPollClosed, P: problem.P{Status: http.StatusConflict, Key: "forum.err_poll_closed"}},
 	{Err: ErrVoted, P: problem.P{Status: http.StatusConflict, Key: "forum.err_voted"}},
 	{Err: ErrBadChoice, P: problem.P{Status: http.StatusBadRequest, Key: "forum.err_choice"}},
+	{Err: ErrBadMerge, P: problem.P{Status: http.StatusBadRequest, Key: "forum.err_merge"}},
 	{Err: ErrNotModerator, P: problem.P{Status: http.StatusForbidden, Key: "forum.err_not_moderator"}},
 	{Err: ErrBadAction, P: problem.P{Status: http.StatusBadRequest, Key: "forum.err_action"}},
 	{Err: ErrAlreadyReported, P: problem.P{Status: http.StatusConflict, Key: "forum.err_reported"}},

@@ -112,15 +112,16 @@ func (m *Module) board(e *core.RequestEvent) error {
 
 // TopicPage is the data of a topic.
 type TopicPage struct {
-	Topic     TopicRow
-	Board     BoardView
-	BodyHTML  template.HTML // from the markdown renderer only
-	Fields    []FieldValue
-	Posts     []PostView
-	PostsHTML template.HTML // Posts rendered once by html/template, cached with the view
-	MeTooMine bool
-	Reply     string
-	Error     string
+	Topic      TopicRow
+	Board      BoardView
+	BodyHTML   template.HTML // from the markdown renderer only
+	MergedInto string        // the original of a merged duplicate
+	Fields     []FieldValue
+	Posts      []PostView
+	PostsHTML  template.HTML // Posts rendered once by html/template, cached with the view
+	MeTooMine  bool
+	Reply      string
+	Error      string
 	// a poll's tally and the member's ballot (never cached: it is per member)
 	Poll      *PollView
 	PollError string
@@ -176,7 +177,7 @@ func (m *Module) buildTopicPage(e *core.RequestEvent, t *core.Record) (*TopicPag
 		return nil, err
 	}
 	authors := authorsOf(e.App, append([]*core.Record{t}, posts...))
-	v := &TopicPage{Topic: m.row(e, t, authors), Board: boardView(b, m.deps.UI.Lang(e)), BodyHTML: m.md.Render(t.GetString("body")), Reason: t.GetString("status_reason")}
+	v := &TopicPage{Topic: m.row(e, t, authors), Board: boardView(b, m.deps.UI.Lang(e)), BodyHTML: m.md.Render(t.GetString("body")), Reason: t.GetString("status_reason"), MergedInto: t.GetString("merged_into")}
 	fields := map[string]string{}
 	_ = t.UnmarshalJSONField("fields", &fields)
 	for _, fd := range FormFor(b, t.GetString("kind")) {

@@ -48,43 +48,9 @@ func (f *Forum) ChangeStatus(by *core.Record, topicID, status, reason string) er
 	}
 	var told []string
 	err = f.app.RunInTransaction(func(tx core.App) error {
-		fresh, err := tx.FindRecordById(Topics, t.Id)
-		if err != nil {
-			return err
-		}
-		fresh.Set("status", status)
-		fresh.Set("status_reason", reason)
-		if err := tx.Save(fresh); err != nil {
-			return err
-		}
-		*t = *fresh
-		var members []string
-		if err := tx.DB().NewQuery("SELECT member FROM " + MeToos + " WHERE topic = {:t}").Bind(dbx.Params{"t": t.Id}).Column(&members); err != nil {
-			return err
-		}
-		members = append(members, t.GetString("author"))
-		slices.Sort(members)
-		members = slices.Compact(members)
-		col, err := tx.FindCachedCollectionByNameOrId(Notifications)
-		if err != nil {
-			return err
-		}
-		for _, mem := range members {
-			if by != nil && mem == by.Id {
-				continue
-			}
-			n := core.NewRecord(col)
-			n.Set("member", mem)
-			n.Set("topic", t.Id)
-			n.Set("kind", "status")
-			n.Set("status", status)
-			n.Set("reason", reason)
-			if err := tx.Save(n); err != nil {
-				return err
-			}
-			told = append(told, mem)
-		}
-		return nil
+		var err error
+		told, err = f.setStatus(tx, by, t, status, reason)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("forum: change status: %w", err)
@@ -131,4 +97,48 @@ func (f *Forum) Roadmap() (planned, progress, shipped []*core.Record, err error)
 	since := f.now().UTC().AddDate(0, 0, -30).Format(types.DefaultDateLayout)
 	shipped, err = get("shipped", " && updated >= {:since}", dbx.Params{"since": since})
 	return
+}
+
+// setStatus stores a status change and the notifications it causes inside
+// tx, and returns the members told (the author and every "me too", never
+// the staff member who made the change).
+func (f *Forum) setStatus(tx core.App, by, t *core.Record, status, reason string) ([]string, error) {
+	var told []string
+	fresh, err := tx.FindRecordById(Topics, t.Id)
+	if err != nil {
+		return nil, err
+	}
+	fresh.Set("status", status)
+	fresh.Set("status_reason", reason)
+	if err := tx.Save(fresh); err != nil {
+		return nil, err
+	}
+	*t = *fresh
+	var members []string
+	if err := tx.DB().NewQuery("SELECT member FROM " + MeToos + " WHERE topic = {:t}").Bind(dbx.Params{"t": t.Id}).Column(&members); err != nil {
+		return nil, err
+	}
+	members = append(members, t.GetString("author"))
+	slices.Sort(members)
+	members = slices.Compact(members)
+	col, err := tx.FindCachedCollectionByNameOrId(Notifications)
+	if err != nil {
+		return nil, err
+	}
+	for _, mem := range members {
+		if by != nil && mem == by.Id {
+			continue
+		}
+		n := core.NewRecord(col)
+		n.Set("member", mem)
+		n.Set("topic", t.Id)
+		n.Set("kind", "status")
+		n.Set("status", status)
+		n.Set("reason", reason)
+		if err := tx.Save(n); err != nil {
+			return nil, err
+		}
+		told = append(told, mem)
+	}
+	return told, nil
 }
