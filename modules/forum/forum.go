@@ -274,8 +274,13 @@ func (f *Forum) Reply(member *core.Record, topicID, body string) (*core.Record, 
 	p.Set("body", body)
 	p.Set("staff", access.HasRole(member, access.RoleStaff))
 	var replies int
+	var told []string
 	err = f.app.RunInTransaction(func(tx core.App) error {
 		if err := tx.Save(p); err != nil {
+			return err
+		}
+		var err error
+		if told, err = f.notifyMentions(tx, member, t.Id, body); err != nil {
 			return err
 		}
 		if _, err := tx.DB().NewQuery("UPDATE " + Topics + " SET reply_count = reply_count + 1, last_activity = {:now} WHERE id = {:id}").
@@ -288,6 +293,9 @@ func (f *Forum) Reply(member *core.Record, topicID, body string) (*core.Record, 
 		return nil, fmt.Errorf("forum: reply: %w", err)
 	}
 	f.pub.Publish("topic:"+t.Id, map[string]any{"replies": replies})
+	for _, mem := range told {
+		f.pub.Publish("member:"+mem, map[string]any{"unread": f.Unread(mem)})
+	}
 	return p, nil
 }
 

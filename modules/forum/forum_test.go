@@ -829,3 +829,47 @@ func TestMergeMovesMeToosWithoutDoubleCounting(t *testing.T) {
 		t.Error("mergeTarget does not read a topic URL")
 	}
 }
+
+func TestMentionedNames(t *testing.T) {
+	cases := map[string][]string{
+		"thanks @HongFeng!":           {"hongfeng"},
+		"@小米版主 看看这个":                  {"小米版主"},
+		"mail me at a@b.io, cc @Ana.": {"ana"},
+		"@Ana @ana @Tom":              {"ana", "tom"},
+		"no mention here, @ alone":    nil,
+		"`code@x` and email@ana.io":   nil,
+	}
+	for in, want := range cases {
+		if got := mentioned(in); !slices.Equal(got, want) {
+			t.Errorf("mentioned(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
+
+func TestMentionNotifies(t *testing.T) {
+	e := newEnv(t)
+	author := testutil.Member(t, e.app, "a@x.io", "Author")
+	hong := testutil.Member(t, e.app, "h@x.io", "HongFeng")
+	twin1 := testutil.Member(t, e.app, "t1@x.io", "Twin")
+	testutil.Member(t, e.app, "t2@x.io", "twin")
+	topic := e.need(t, author, KindRequest)
+	if _, err := e.mod.Forum().Reply(author, topic.Id, "@hongfeng can you look? also @Twin and @Author and @nobody"); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.mod.Forum().Unread(hong.Id); got != 1 {
+		t.Errorf("HongFeng has %d unread, want 1", got)
+	}
+	if got := e.mod.Forum().Unread(twin1.Id); got != 0 {
+		t.Errorf("an ambiguous name told someone (%d unread)", got)
+	}
+	if got := e.mod.Forum().Unread(author.Id); got != 0 {
+		t.Errorf("the author was told of their own mention")
+	}
+	if got := e.live.last["member:"+hong.Id]["unread"]; got != 1 {
+		t.Errorf("live unread = %v, want 1", got)
+	}
+	b := testutil.NewBrowser(t, e.app).As(hong)
+	if _, body, _ := b.Do("GET", "/forum/notifications", nil); !strings.Contains(body, "Author mentioned you in") {
+		t.Fatalf("notification center lacks the mention")
+	}
+}

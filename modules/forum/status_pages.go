@@ -41,6 +41,7 @@ type NotificationsPage struct {
 
 // NotificationView is one notification.
 type NotificationView struct {
+	Kind, Actor                         string
 	TopicID, Title, StatusLabel, Reason string
 	Unread                              bool
 	Created                             time.Time
@@ -52,8 +53,16 @@ func (m *Module) notifications(e *core.RequestEvent) error {
 		return err
 	}
 	ids := make([]string, len(recs))
+	var actorIDs []string
 	for i, r := range recs {
 		ids[i] = r.GetString("topic")
+		actorIDs = append(actorIDs, r.GetString("actor"))
+	}
+	actors := map[string]string{}
+	if us, err := e.App.FindRecordsByIds("users", actorIDs); err == nil {
+		for _, u := range us {
+			actors[u.Id] = u.GetString("name")
+		}
 	}
 	topics, _ := e.App.FindRecordsByIds(Topics, ids)
 	titles := map[string]string{}
@@ -62,7 +71,7 @@ func (m *Module) notifications(e *core.RequestEvent) error {
 	}
 	v := NotificationsPage{}
 	for _, r := range recs {
-		v.Items = append(v.Items, NotificationView{TopicID: r.GetString("topic"), Title: titles[r.GetString("topic")],
+		v.Items = append(v.Items, NotificationView{Kind: r.GetString("kind"), Actor: actors[r.GetString("actor")], TopicID: r.GetString("topic"), Title: titles[r.GetString("topic")],
 			StatusLabel: m.deps.UI.T(e, "forum.status_"+r.GetString("status")), Reason: r.GetString("reason"),
 			Unread: !r.GetBool("read"), Created: r.GetDateTime("created").Time()})
 	}
