@@ -873,3 +873,30 @@ func TestMentionNotifies(t *testing.T) {
 		t.Fatalf("notification center lacks the mention")
 	}
 }
+
+func TestWeeklySnapshot(t *testing.T) {
+	e := newEnv(t)
+	ms := members(t, e.app, 3)
+	need := e.need(t, ms[0], KindRequest)
+	for _, m := range ms {
+		e.mod.Forum().MeToo(m, need.Id, true)
+	}
+	// Monday 30 Nov 2026, 00:05 UTC: the week that ended is 2026-W48
+	e.clock.Advance(time.Date(2026, 11, 30, 0, 5, 0, 0, time.UTC).Sub(e.clock.Now()))
+	week, err := e.mod.Forum().SnapshotWeek()
+	if err != nil || week != "2026-W48" {
+		t.Fatalf("SnapshotWeek() = %q, %v; want 2026-W48", week, err)
+	}
+	if again, err := e.mod.Forum().SnapshotWeek(); err != nil || again != week {
+		t.Fatalf("a second run = %q, %v; want the same week kept once", again, err)
+	}
+	e.mod.Forum().MeToo(ms[0], need.Id, false) // later changes do not touch a kept week
+	b := testutil.NewBrowser(t, e.app)
+	status, body, _ := b.Do("GET", "/forum/weekly/2026-W48", nil)
+	if status != 200 || !strings.Contains(body, "Night mode please") || !strings.Contains(body, "<strong>3</strong>") {
+		t.Fatalf("GET /forum/weekly/2026-W48 = %d, want the frozen need with 3 me-toos:\n%.400s", status, body)
+	}
+	if status, _, _ := b.Do("GET", "/forum/weekly/2020-W01", nil); status != 404 {
+		t.Errorf("unknown week = %d, want 404", status)
+	}
+}

@@ -116,6 +116,12 @@ func (m *Module) Register(app core.App) error {
 	}
 	app.OnRecordAfterUpdateSuccess(Posts).BindFunc(touch)
 	app.OnRecordAfterDeleteSuccess(Posts).BindFunc(touch)
+	// every Monday just after midnight (UTC), keep the top needs of the week that ended
+	app.Cron().MustAdd("canyuForumWeekly", "5 0 * * 1", func() {
+		if _, err := m.forum.SnapshotWeek(); err != nil {
+			app.Logger().Error("forum: weekly snapshot", "error", err)
+		}
+	})
 	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
 		m.routes(se)
 		return se.Next()
@@ -134,6 +140,8 @@ func (m *Module) routes(se *core.ServeEvent) {
 	r.GET("/forum/search", h(m.search))
 	r.GET("/forum/roadmap", h(m.roadmap)).Bind(quiet)
 	r.GET("/forum/temperature", h(m.temperature))
+	r.GET("/forum/weekly", h(m.weekly)).Bind(quiet)
+	r.GET("/forum/weekly/{week}", h(m.weekly)).Bind(quiet)
 	members := r.Group("/forum")
 	members.Bind(m.deps.UI.RequireMember())
 	members.GET("/b/{slug}/new", h(m.newTopicForm))
