@@ -38,6 +38,7 @@ type topicRequest struct {
 	Title  string            `json:"title"`
 	Body   string            `json:"body"`
 	Fields map[string]string `json:"fields"`
+	Area   string            `json:"area"`
 	Poll   *struct {
 		Options  []string  `json:"options"`
 		Multiple bool      `json:"multiple"`
@@ -51,7 +52,7 @@ func (m *Module) apiCreateTopic(e *core.RequestEvent) error {
 	if err := e.BindBody(&req); err != nil {
 		return e.BadRequestError(m.deps.UI.T(e, "error.400"), err)
 	}
-	in := NewTopic{Board: req.Board, Kind: req.Kind, Title: req.Title, Body: req.Body, Fields: req.Fields}
+	in := NewTopic{Board: req.Board, Kind: req.Kind, Title: req.Title, Body: req.Body, Fields: req.Fields, Area: req.Area}
 	if req.Poll != nil {
 		in.Poll = &PollSpec{Options: req.Poll.Options, Multiple: req.Poll.Multiple, Closes: req.Poll.Closes}
 	}

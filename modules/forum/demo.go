@@ -58,19 +58,39 @@ func (m *Module) SeedDemo(app core.App) error {
 	}
 	ana, _ := member("ana@demo.canyu")
 	hong, _ := member("hong@demo.canyu")
+	li, _ := member("li@demo.canyu")
+	areasCol, err := app.FindCollectionByNameOrId(Areas)
+	if err != nil {
+		return err
+	}
+	areaIDs := map[string]string{}
+	for i, a := range []struct {
+		key, name, nameZh string
+		owners            []string
+	}{{"camera", "Camera app", "相机应用", []string{hong.Id, li.Id}}, {"system", "System and battery", "系统与续航", []string{li.Id}}} {
+		r := core.NewRecord(areasCol)
+		r.Set("name", a.name)
+		r.Set("name_zh", a.nameZh)
+		r.Set("owners", a.owners)
+		r.Set("order", i)
+		if err := app.Save(r); err != nil {
+			return err
+		}
+		areaIDs[a.key] = r.Id
+	}
 	needs := []struct {
 		author *core.Record
 		in     NewTopic
 		metoos []string
 		reply  string
 	}{
-		{ana, NewTopic{Board: "camera", Kind: KindRequest, Title: "Night mode for the gallery", Fields: map[string]string{
+		{ana, NewTopic{Board: "camera", Kind: KindRequest, Area: areaIDs["camera"], Title: "Night mode for the gallery", Fields: map[string]string{
 			"problem": "Looking at photos in bed at night, the white gallery is blinding.", "proposal": "Follow the system dark mode, or add a switch.", "who": "Everyone who checks photos at night"}},
 			[]string{"lei@demo.canyu", "tom@demo.canyu", "mei@demo.canyu", "gz@demo.canyu"}, "Good one. We are looking at this for the next builds. — Hong, camera team"},
-		{fan, NewTopic{Board: "system", Kind: KindRequest, Title: "通话录音自动按联系人分类", Fields: map[string]string{
+		{fan, NewTopic{Board: "system", Kind: KindRequest, Area: areaIDs["system"], Title: "通话录音自动按联系人分类", Fields: map[string]string{
 			"problem": "录音文件太多，找不到某个人的通话。", "proposal": "按联系人建文件夹，支持搜索。"}},
 			[]string{"ana@demo.canyu", "mei@demo.canyu"}, ""},
-		{fan, NewTopic{Board: "camera", Kind: KindBug, Title: "Camera freezes when switching to video at 4K", Fields: map[string]string{
+		{fan, NewTopic{Board: "camera", Kind: KindBug, Area: areaIDs["camera"], Title: "Camera freezes when switching to video at 4K", Fields: map[string]string{
 			"steps": "1. Open the camera\n2. Set 4K\n3. Switch to video", "expected": "Recording starts", "actual": "Preview freezes for 3 s", "version": "2.3.5", "device": "MI 1"}},
 			[]string{"tom@demo.canyu"}, ""},
 	}

@@ -130,6 +130,7 @@ type NewTopic struct {
 	Body   string
 	Fields map[string]string // structured fields
 	Poll   *PollSpec         // for a poll
+	Area   string            // product area id, optional
 }
 
 var unsafeMarkdown = regexp.MustCompile(`(?i)<\s*/?\s*(script|iframe|object|embed)|\]\(\s*<?\s*(javascript|vbscript|data)\s*:|(href|src)\s*=\s*["']?\s*(javascript|vbscript|data)\s*:|<[^>]+\son[a-z]+\s*=`)
@@ -206,6 +207,11 @@ func (f *Forum) CreateTopic(member *core.Record, in NewTopic) (*core.Record, err
 			fe["poll_closes"] = "forum.err_poll_closes"
 		}
 	}
+	if in.Area != "" {
+		if _, err := f.app.FindRecordById(Areas, in.Area); err != nil {
+			fe["area"] = "forum.err_area"
+		}
+	}
 	if len(fe) > 0 {
 		return nil, fe
 	}
@@ -231,8 +237,23 @@ func (f *Forum) CreateTopic(member *core.Record, in NewTopic) (*core.Record, err
 			t.Set("poll_closes", in.Poll.Closes.UTC())
 		}
 	}
-	if err := f.app.Save(t); err != nil {
+	if in.Area != "" {
+		t.Set("area", in.Area)
+	}
+	var told []string
+	err = f.app.RunInTransaction(func(tx core.App) error {
+		if err := tx.Save(t); err != nil {
+			return err
+		}
+		var err error
+		told, err = f.notifyOwners(tx, t)
+		return err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("forum: create topic: %w", err)
+	}
+	for _, mem := range told {
+		f.pub.Publish("member:"+mem, map[string]any{"unread": f.Unread(mem)})
 	}
 	return t, nil
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/canyu/canyu/hooks"
 	"github.com/canyu/canyu/modules/internal/testutil"
+	"github.com/canyu/canyu/ui"
 )
 
 func TestMain(m *testing.M) { testutil.Main(m) }
@@ -898,5 +899,80 @@ func TestWeeklySnapshot(t *testing.T) {
 	}
 	if status, _, _ := b.Do("GET", "/forum/weekly/2020-W01", nil); status != 404 {
 		t.Errorf("unknown week = %d, want 404", status)
+	}
+}
+
+func (e *env) area(t testing.TB, name string, owners ...*core.Record) *core.Record {
+	t.Helper()
+	col, _ := e.app.FindCollectionByNameOrId(Areas)
+	a := core.NewRecord(col)
+	a.Set("name", name)
+	var ids []string
+	for _, o := range owners {
+		ids = append(ids, o.Id)
+	}
+	a.Set("owners", ids)
+	if err := e.app.Save(a); err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func TestAreaOwnersHearOfNewTopics(t *testing.T) {
+	e := newEnv(t)
+	f := e.mod.Forum()
+	author := testutil.Member(t, e.app, "a@x.io", "Author")
+	o1 := testutil.Member(t, e.app, "o1@x.io", "Owner1", "staff")
+	o2 := testutil.Member(t, e.app, "o2@x.io", "Owner2", "staff")
+	other := testutil.Member(t, e.app, "x@x.io", "Other", "staff")
+	camera := e.area(t, "Camera app", o1, o2)
+	if _, err := f.CreateTopic(author, NewTopic{Board: "camera", Kind: KindDiscussion, Title: "Portrait mode tips", Area: camera.Id}); err != nil {
+		t.Fatal(err)
+	}
+	if f.Unread(o1.Id) != 1 || f.Unread(o2.Id) != 1 || f.Unread(other.Id) != 0 {
+		t.Fatalf("unread: owners %d and %d, other %d; want 1, 1, 0", f.Unread(o1.Id), f.Unread(o2.Id), f.Unread(other.Id))
+	}
+	_, err := f.CreateTopic(author, NewTopic{Board: "camera", Kind: KindDiscussion, Title: "Bad area", Area: "nosucharea0000"})
+	var fe FieldErrors
+	if !errors.As(err, &fe) || fe["area"] == "" {
+		t.Fatalf("unknown area = %v, want a field error", err)
+	}
+	if n, _ := e.app.CountRecords(Topics, dbx.HashExp{"title": "Bad area"}); n != 0 {
+		t.Error("a topic with an unknown area was stored")
+	}
+}
+
+func TestBugView(t *testing.T) {
+	e := newEnv(t)
+	f := e.mod.Forum()
+	ms := members(t, e.app, 3)
+	camera := e.area(t, "Camera app")
+	bug := func(version string, area string) *core.Record {
+		b, err := f.CreateTopic(ms[0], NewTopic{Board: "camera", Kind: KindBug, Title: "Crash on " + version, Area: area,
+			Fields: map[string]string{"steps": "s", "expected": "e", "actual": "a", "version": version}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	hot := bug("2.3.5", camera.Id)
+	bug("2.3.5", camera.Id)
+	bug("2.3.4", "")
+	for _, m := range ms[1:] {
+		f.MeToo(m, hot.Id, true)
+	}
+	areas, hottest, err := f.BugView(ui.English)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(areas) != 2 || areas[0].Area != "Camera app" || areas[0].Total != 2 || areas[0].Versions[0].Version != "2.3.5" || areas[0].Versions[0].Bugs != 2 {
+		t.Fatalf("bug view = %+v, want the camera area first with 2 bugs in 2.3.5", areas)
+	}
+	if len(hottest) != 3 || hottest[0].Id != hot.Id {
+		t.Errorf("hottest bugs = %d, first %s; want 3 with the pressed one first", len(hottest), hottest[0].Id)
+	}
+	b := testutil.NewBrowser(t, e.app)
+	if status, body, _ := b.Do("GET", "/forum/bugs", nil); status != 200 || !strings.Contains(body, "Camera app") || !strings.Contains(body, "2.3.5") {
+		t.Fatalf("GET /forum/bugs = %d", status)
 	}
 }

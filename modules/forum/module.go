@@ -140,6 +140,7 @@ func (m *Module) routes(se *core.ServeEvent) {
 	r.GET("/forum/search", h(m.search))
 	r.GET("/forum/roadmap", h(m.roadmap)).Bind(quiet)
 	r.GET("/forum/temperature", h(m.temperature))
+	r.GET("/forum/bugs", h(m.bugs))
 	r.GET("/forum/weekly", h(m.weekly)).Bind(quiet)
 	r.GET("/forum/weekly/{week}", h(m.weekly)).Bind(quiet)
 	members := r.Group("/forum")

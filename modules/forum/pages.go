@@ -254,6 +254,9 @@ type NewTopicView struct {
 	PollMultiple   bool
 	PollDays       int
 	PollDayChoices []int
+	// product areas to pick from, and the one picked
+	Areas []AreaView
+	Area  string
 }
 
 func (m *Module) newTopicView(e *core.RequestEvent, b *core.Record, kind string) NewTopicView {
@@ -262,6 +265,7 @@ func (m *Module) newTopicView(e *core.RequestEvent, b *core.Record, kind string)
 		kind = bv.Kinds[0]
 	}
 	v := NewTopicView{Board: bv, Kind: kind, Errors: map[string]string{}, PollDays: 7, PollDayChoices: []int{1, 3, 7, 14, 30}}
+	v.Areas, _ = m.forum.areas(m.deps.UI.Lang(e))
 	for _, fd := range FormFor(b, kind) {
 		v.Form = append(v.Form, FormField{Field: fd})
 	}
@@ -281,8 +285,10 @@ func (m *Module) newTopic(e *core.RequestEvent) error {
 	if err != nil {
 		return m.pageError(e, err)
 	}
-	in := NewTopic{Board: b.Id, Kind: e.Request.FormValue("kind"), Title: e.Request.FormValue("title"), Body: e.Request.FormValue("body"), Fields: map[string]string{}}
+	in := NewTopic{Board: b.Id, Kind: e.Request.FormValue("kind"), Title: e.Request.FormValue("title"), Body: e.Request.FormValue("body"),
+		Fields: map[string]string{}, Area: e.Request.FormValue("area")}
 	v := m.newTopicView(e, b, in.Kind)
+	v.Area = in.Area
 	if in.Kind == KindPoll {
 		v.PollOptions = e.Request.FormValue("poll_options")
 		v.PollMultiple = e.Request.FormValue("poll_multiple") == "1"
