@@ -655,9 +655,14 @@ func TestTemperature(t *testing.T) {
 	m := testutil.Member(t, e.app, "m@x.io", "M")
 	hong := testutil.Member(t, e.app, "h@x.io", "Hong", "staff")
 	f := e.mod.Forum()
+	area := e.area(t, "Camera app", hong)
 	var ids []string
 	for range 3 {
-		ids = append(ids, e.need(t, m, KindRequest).Id)
+		topic, err := f.CreateTopic(m, NewTopic{Board: "camera", Kind: KindRequest, Title: "Night mode please", Area: area.Id, Fields: map[string]string{"problem": "p", "proposal": "q"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, topic.Id)
 	}
 	f.Reply(m, ids[0], "a member's reply does not count")
 	f.Reply(hong, ids[0], "staff, after 1 hour")
@@ -687,6 +692,9 @@ func TestTemperature(t *testing.T) {
 	}
 	if len(temp.Boards) != 1 || temp.Boards[0].Name != "Camera" || temp.Boards[0].Answered != 2 {
 		t.Errorf("by board = %+v", temp.Boards)
+	}
+	if len(temp.Areas) != 1 || temp.Areas[0].Name != "Camera app" || temp.Areas[0].Rate != 66 {
+		t.Errorf("by product area = %+v", temp.Areas)
 	}
 	if len(temp.Staff) != 1 || temp.Staff[0].Name != "Hong" || temp.Staff[0].Answered != 2 || temp.Staff[0].Median != 2*time.Hour {
 		t.Errorf("by staff = %+v", temp.Staff)

@@ -15,6 +15,7 @@ type Temperature struct {
 	Days    int
 	Overall TempFigures
 	Boards  []TempLine
+	Areas   []TempLine // product areas (topics without an area are left out)
 	Staff   []TempLine
 }
 
@@ -39,12 +40,13 @@ func (f *Forum) Temperature(days int) (Temperature, error) {
 	var rows []struct {
 		Topic   string         `db:"id"`
 		Board   string         `db:"board"`
+		Area    string         `db:"area"`
 		Created types.DateTime `db:"created"`
 		First   types.DateTime `db:"first"`
 		FirstBy string         `db:"first_by"`
 	}
 	first := `FROM ` + Posts + ` p WHERE p.topic = t.id AND p.staff = TRUE AND p.hidden = FALSE ORDER BY p.created LIMIT 1`
-	err := f.app.DB().NewQuery(`SELECT t.id, t.board, t.created,
+	err := f.app.DB().NewQuery(`SELECT t.id, t.board, COALESCE(t.area, '') AS area, t.created,
 			COALESCE((SELECT p.created ` + first + `), '') AS first,
 			COALESCE((SELECT p.author ` + first + `), '') AS first_by
 		FROM ` + Topics + ` t
@@ -65,7 +67,7 @@ func (f *Forum) Temperature(days int) (Temperature, error) {
 		}
 	}
 	overall := &acc{}
-	boards, staff := map[string]*acc{}, map[string]*acc{}
+	boards, areas, staff := map[string]*acc{}, map[string]*acc{}, map[string]*acc{}
 	for _, r := range rows {
 		answered := !r.First.IsZero()
 		wait := max(0, r.First.Time().Sub(r.Created.Time()))
@@ -74,6 +76,12 @@ func (f *Forum) Temperature(days int) (Temperature, error) {
 			boards[r.Board] = &acc{}
 		}
 		add(boards[r.Board], answered, wait)
+		if r.Area != "" {
+			if areas[r.Area] == nil {
+				areas[r.Area] = &acc{}
+			}
+			add(areas[r.Area], answered, wait)
+		}
 		if answered {
 			if staff[r.FirstBy] == nil {
 				staff[r.FirstBy] = &acc{}
@@ -116,6 +124,7 @@ func (f *Forum) Temperature(days int) (Temperature, error) {
 		return out
 	}
 	t.Boards = lines(boards, Boards, "name")
+	t.Areas = lines(areas, Areas, "name")
 	t.Staff = lines(staff, "users", "name")
 	return t, nil
 }
