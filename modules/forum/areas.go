@@ -78,7 +78,8 @@ type BugArea struct {
 	Versions []BugVersion
 }
 
-// BugVersion counts the open bugs reported against one version.
+// BugVersion counts the open bugs reported against one version and the
+// members they hit (each reporter plus each "me too").
 type BugVersion struct {
 	Version string
 	Bugs    int
