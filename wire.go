@@ -67,7 +67,7 @@ func wire(app core.App, cfg config.Config, o Overrides) (*Modules, error) {
 		mods.List = append(mods.List, members.New(cfg.Members, members.Deps{Events: events, UI: shell, Now: now, SMS: o.SMS, PublicURL: cfg.App.PublicURL}))
 	}
 	if cfg.Forum.Enabled {
-		deps := forum.Deps{Events: events, UI: shell, Now: now}
+		deps := forum.Deps{Events: events, UI: shell, Now: now, AppName: cfg.App.Name, PublicURL: cfg.App.PublicURL}
 		if mods.Live != nil {
 			deps.Live = mods.Live
 		}

@@ -984,3 +984,45 @@ func TestBugView(t *testing.T) {
 		t.Fatalf("GET /forum/bugs = %d", status)
 	}
 }
+
+func TestWeeklyDigest(t *testing.T) {
+	e := newEnv(t)
+	f := e.mod.Forum()
+	reader := testutil.Member(t, e.app, "reader@x.io", "Reader")
+	zh := testutil.Member(t, e.app, "zh@x.io", "小米粉")
+	zh.Set("language", "zh-CN")
+	e.app.Save(zh)
+	testutil.Member(t, e.app, "quiet@x.io", "Quiet") // never subscribes
+	need := e.need(t, reader, KindRequest)
+	f.MeToo(zh, need.Id, true)
+
+	b := testutil.NewBrowser(t, e.app).As(reader)
+	if status, _, _ := b.Do("POST", "/forum/notifications/digest", url.Values{"on": {"1"}}); status != 303 || !f.Subscribed(reader.Id) {
+		t.Fatalf("subscribing by form = %d, subscribed %v", status, f.Subscribed(reader.Id))
+	}
+	f.SetDigest(zh.Id, true)
+	catalog := e.mod.deps.UI.Catalog
+	n, err := f.SendDigests(catalog, "Canyu", "https://club.example")
+	if err != nil || n != 2 || e.app.TestMailer.TotalSend() != 2 {
+		t.Fatalf("SendDigests = %d, %v (mails %d), want 2", n, err, e.app.TestMailer.TotalSend())
+	}
+	var subjects []string
+	for _, m := range e.app.TestMailer.Messages() {
+		subjects = append(subjects, m.Subject)
+		if !strings.Contains(m.HTML, "Night mode please") || !strings.Contains(m.HTML, "https://club.example/forum/t/"+need.Id) {
+			t.Errorf("digest to %v lacks the hot need:\n%s", m.To, m.HTML)
+		}
+	}
+	slices.Sort(subjects)
+	if !slices.Equal(subjects, []string{"Canyu 本周热点", "This week on Canyu"}) {
+		t.Errorf("subjects = %v, want one in each language", subjects)
+	}
+	if n, _ := f.SendDigests(catalog, "Canyu", "https://club.example"); n != 0 {
+		t.Errorf("a second run the same week sent %d, want 0", n)
+	}
+	e.clock.Advance(7 * 24 * time.Hour)
+	f.SetDigest(zh.Id, false)
+	if n, _ := f.SendDigests(catalog, "Canyu", "https://club.example"); n != 1 {
+		t.Errorf("next week, after one unsubscribed: sent %d, want 1", n)
+	}
+}

@@ -57,6 +57,8 @@ type Deps struct {
 	Now    func() time.Time
 	// Live receives the topics' counters; nil when live counters are off.
 	Live Publisher
+	// AppName and PublicURL go into the digest emails.
+	AppName, PublicURL string
 }
 
 // Module is the forum module.
@@ -122,6 +124,12 @@ func (m *Module) Register(app core.App) error {
 			app.Logger().Error("forum: weekly snapshot", "error", err)
 		}
 	})
+	// Mondays at 08:00 UTC, the weekly digest to the members who asked for it
+	app.Cron().MustAdd("canyuForumDigest", "0 8 * * 1", func() {
+		if _, err := m.forum.SendDigests(m.deps.UI.Catalog, m.deps.AppName, m.deps.PublicURL); err != nil {
+			app.Logger().Error("forum: digest", "error", err)
+		}
+	})
 	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
 		m.routes(se)
 		return se.Next()
@@ -150,6 +158,7 @@ func (m *Module) routes(se *core.ServeEvent) {
 	members.POST("/t/{id}/reply", h(m.reply))
 	members.POST("/t/{id}/metoo", h(m.metooToggle))
 	members.GET("/notifications", h(m.notifications))
+	members.POST("/notifications/digest", h(m.digestToggle))
 	members.POST("/t/{id}/ballot", h(m.vote))
 	members.POST("/t/{id}/report", h(m.report))
 	mods := access.RequireRole(access.RoleStaff, access.RoleModerator)

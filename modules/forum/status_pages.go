@@ -36,7 +36,8 @@ func (m *Module) roadmap(e *core.RequestEvent) error {
 
 // NotificationsPage is the data of the notification center.
 type NotificationsPage struct {
-	Items []NotificationView
+	Items  []NotificationView
+	Digest bool // subscribed to the weekly email
 }
 
 // NotificationView is one notification.
@@ -69,7 +70,7 @@ func (m *Module) notifications(e *core.RequestEvent) error {
 	for _, t := range topics {
 		titles[t.Id] = t.GetString("title")
 	}
-	v := NotificationsPage{}
+	v := NotificationsPage{Digest: m.forum.Subscribed(e.Auth.Id)}
 	for _, r := range recs {
 		v.Items = append(v.Items, NotificationView{Kind: r.GetString("kind"), Actor: actors[r.GetString("actor")], TopicID: r.GetString("topic"), Title: titles[r.GetString("topic")],
 			StatusLabel: m.deps.UI.T(e, "forum.status_"+r.GetString("status")), Reason: r.GetString("reason"),
