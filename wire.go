@@ -60,7 +60,7 @@ func wire(app core.App, cfg config.Config, o Overrides) (*Modules, error) {
 	mods := &Modules{UI: shell, Events: events}
 
 	if cfg.Live.Enabled {
-		mods.Live = live.New(cfg.Live, live.Deps{PublicURL: cfg.App.PublicURL, Now: now})
+		mods.Live = live.New(cfg.Live, live.Deps{PublicURL: cfg.App.PublicURL})
 		mods.List = append(mods.List, mods.Live)
 	}
 	if cfg.Members.Enabled {

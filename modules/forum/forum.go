@@ -252,9 +252,7 @@ func (f *Forum) CreateTopic(member *core.Record, in NewTopic) (*core.Record, err
 	if err != nil {
 		return nil, fmt.Errorf("forum: create topic: %w", err)
 	}
-	for _, mem := range told {
-		f.pub.Publish("member:"+mem, map[string]any{"unread": f.Unread(mem)})
-	}
+	f.publishUnread(told)
 	return t, nil
 }
 
@@ -314,9 +312,7 @@ func (f *Forum) Reply(member *core.Record, topicID, body string) (*core.Record, 
 		return nil, fmt.Errorf("forum: reply: %w", err)
 	}
 	f.pub.Publish("topic:"+t.Id, map[string]any{"replies": replies})
-	for _, mem := range told {
-		f.pub.Publish("member:"+mem, map[string]any{"unread": f.Unread(mem)})
-	}
+	f.publishUnread(told)
 	return p, nil
 }
 

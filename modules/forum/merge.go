@@ -68,9 +68,7 @@ func (f *Forum) Merge(by *core.Record, dupID, originalID string) (int, error) {
 	}
 	f.pub.Publish("topic:"+orig.Id, map[string]any{"metoo": count})
 	f.pub.Publish("topic:"+dup.Id, map[string]any{"metoo": 0, "status": "duplicate"})
-	for _, mem := range told {
-		f.pub.Publish("member:"+mem, map[string]any{"unread": f.Unread(mem)})
-	}
+	f.publishUnread(told)
 	if f.events != nil {
 		hooks.TriggerAfterCommit(f.app, f.events.NeedStatusChanged, &hooks.NeedEvent{App: f.app, Topic: dup, By: by, From: from, To: "duplicate", Reason: reason, Notified: len(told)})
 	}

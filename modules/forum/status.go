@@ -56,9 +56,7 @@ func (f *Forum) ChangeStatus(by *core.Record, topicID, status, reason string) er
 		return fmt.Errorf("forum: change status: %w", err)
 	}
 	f.pub.Publish("topic:"+t.Id, map[string]any{"status": status})
-	for _, mem := range told {
-		f.pub.Publish("member:"+mem, map[string]any{"unread": f.Unread(mem)})
-	}
+	f.publishUnread(told)
 	if f.events != nil {
 		hooks.TriggerAfterCommit(f.app, f.events.NeedStatusChanged, &hooks.NeedEvent{App: f.app, Topic: t, By: by, From: from, To: status, Reason: reason, Notified: len(told)})
 	}
@@ -69,6 +67,13 @@ func (f *Forum) ChangeStatus(by *core.Record, topicID, status, reason string) er
 func (f *Forum) Unread(memberID string) int {
 	n, _ := f.app.CountRecords(Notifications, dbx.HashExp{"member": memberID, "read": false})
 	return int(n)
+}
+
+// publishUnread puts each member's unread count on their live channel.
+func (f *Forum) publishUnread(members []string) {
+	for _, mem := range members {
+		f.pub.Publish("member:"+mem, map[string]any{"unread": f.Unread(mem)})
+	}
 }
 
 // MarkRead marks every notification of member as read.

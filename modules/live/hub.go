@@ -23,7 +23,6 @@ type Snapshot struct {
 // modules publish named values into named channels.
 type Hub struct {
 	cfg   Config
-	now   func() time.Time
 	queue chan *conn // connections with frames waiting; each at most once
 	kick  chan struct{}
 
@@ -46,10 +45,9 @@ type channel struct {
 }
 
 // NewHub returns a running hub; call Close to stop it.
-func NewHub(cfg Config, maxConns int, now func() time.Time) *Hub {
+func NewHub(cfg Config, maxConns int) *Hub {
 	h := &Hub{
 		cfg:      cfg,
-		now:      now,
 		queue:    make(chan *conn, maxConns+16),
 		kick:     make(chan struct{}, 1),
 		channels: map[string]*channel{},

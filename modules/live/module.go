@@ -22,7 +22,6 @@ import (
 // Deps are what the module needs from the process.
 type Deps struct {
 	PublicURL string
-	Now       func() time.Time
 }
 
 // Module is the live module.
@@ -62,12 +61,9 @@ func OwnMember(m *core.Record, channel string) bool {
 
 // New returns the module with its hub running.
 func New(cfg Config, deps Deps) *Module {
-	if deps.Now == nil {
-		deps.Now = time.Now
-	}
 	m := &Module{cfg: cfg, deps: deps, perIP: map[string]int{}, members: map[string]int{}}
 	m.maxConns = connectionCap(cfg.MaxConnections)
-	m.hub = NewHub(cfg, m.maxConns, deps.Now)
+	m.hub = NewHub(cfg, m.maxConns)
 	m.upgrader = websocket.Upgrader{
 		ReadBufferSize:  256, // clients send a few short messages
 		WriteBufferSize: 1024,

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -71,7 +72,7 @@ func TestPhoneBindingFlow(t *testing.T) {
 	if len(code) != 6 {
 		t.Fatalf("code %q, want 6 digits", code)
 	}
-	wrong := fmt.Sprintf("%06d", (atoi(code)+1)%1000000)
+	wrong := fmt.Sprintf("%06d", (mustAtoi(code)+1)%1000000)
 	if _, err := ph.Verify(m, phone, wrong); !errors.Is(err, ErrCodeWrong) {
 		t.Fatalf("Verify(wrong) = %v, want ErrCodeWrong", err)
 	}
@@ -173,7 +174,7 @@ func TestPhoneConcurrentGuessesNeverExceedMaxAttempts(t *testing.T) {
 	wrong, locked := 0, 0
 	for i := range 40 {
 		wg.Go(func() {
-			guess := fmt.Sprintf("%06d", (atoi(code)+1+i)%1000000)
+			guess := fmt.Sprintf("%06d", (mustAtoi(code)+1+i)%1000000)
 			_, err := ph.Verify(m, phone, guess)
 			mu.Lock()
 			defer mu.Unlock()
@@ -365,7 +366,7 @@ func bindFor(t *testing.T, e *env, email string) {
 	}
 }
 
-func flip(code string) string { return fmt.Sprintf("%06d", (atoi(code)+1)%1000000) }
+func flip(code string) string { return fmt.Sprintf("%06d", (mustAtoi(code)+1)%1000000) }
 
 func TestPhoneForms(t *testing.T) {
 	e := newEnv(t)
@@ -392,4 +393,12 @@ func TestPhoneForms(t *testing.T) {
 	if _, body, _ := b.Do("GET", "/profile", nil); !strings.Contains(body, "138****8000") || strings.Contains(body, "13800138000") {
 		t.Errorf("profile after binding should show the masked number only:\n%.800s", body)
 	}
+}
+
+func mustAtoi(s string) int {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		panic(err)
+	}
+	return n
 }

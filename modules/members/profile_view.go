@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"errors"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/pocketbase/pocketbase/core"
@@ -71,7 +72,8 @@ type DirectoryView struct {
 const directoryPageSize = 48
 
 func (m *Module) directory(e *core.RequestEvent) error {
-	page := max(1, atoi(e.Request.URL.Query().Get("page")))
+	page, _ := strconv.Atoi(e.Request.URL.Query().Get("page"))
+	page = min(max(page, 1), 10000)
 	recs, err := e.App.FindRecordsByFilter("users", "", "-created", directoryPageSize+1, (page-1)*directoryPageSize)
 	if err != nil {
 		return err
@@ -106,15 +108,4 @@ func (m *Module) newestMembers(e *core.RequestEvent) (any, error) {
 		v.Members = append(v.Members, card(r))
 	}
 	return v, nil
-}
-
-func atoi(s string) int {
-	n := 0
-	for _, c := range s {
-		if c < '0' || c > '9' || n > 1e6 {
-			return 0
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n
 }
