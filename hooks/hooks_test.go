@@ -2,6 +2,7 @@ package hooks
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -83,5 +84,44 @@ func TestCatalogueIsDocumented(t *testing.T) {
 		if !strings.Contains(string(doc), "`"+info.Name+"`") {
 			t.Errorf("docs/hooks.md does not document %s", info.Name)
 		}
+	}
+}
+
+// TestListenCoversTheCatalogue: webhooks and JS plugins see events only
+// through Listen, so every event of the catalogue must reach it, by its key.
+func TestListenCoversTheCatalogue(t *testing.T) {
+	app := newApp(t)
+	ev := New()
+	var got []string
+	ev.Listen(func(key string, p Payload) error {
+		got = append(got, key)
+		return nil
+	})
+	users, _ := app.FindCollectionByNameOrId("users")
+	m := core.NewRecord(users)
+	ev.MemberSignedUp.Trigger(&MemberEvent{App: app, Member: m})
+	ev.PhoneBinding.Trigger(&PhoneEvent{App: app, Member: m, Phone: "+8613800138000"})
+	ev.PhoneBound.Trigger(&PhoneEvent{App: app, Member: m, Phone: "+8613800138000"})
+	ev.NeedStatusChanged.Trigger(&NeedEvent{App: app, Topic: m, To: "planned"})
+	var want []string
+	for _, info := range ev.Catalogue() {
+		want = append(want, info.Key)
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("Listen saw %v, want every catalogue key %v", got, want)
+	}
+}
+
+func TestPayloadsCarryNoSecrets(t *testing.T) {
+	app := newApp(t)
+	ev := New()
+	var payloads []Payload
+	ev.Listen(func(key string, p Payload) error { payloads = append(payloads, p); return nil })
+	users, _ := app.FindCollectionByNameOrId("users")
+	m := core.NewRecord(users)
+	m.SetEmail("secret@x.io")
+	ev.PhoneBound.Trigger(&PhoneEvent{App: app, Member: m, Phone: "+8613800138000"})
+	if s := fmt.Sprint(payloads); strings.Contains(s, "secret@x.io") || strings.Contains(s, "13800138000") {
+		t.Errorf("payload leaks the email or the number: %s", s)
 	}
 }
