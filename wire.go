@@ -12,6 +12,7 @@ import (
 	"github.com/canyu/canyu/modules/live"
 	"github.com/canyu/canyu/modules/members"
 	"github.com/canyu/canyu/modules/plugins"
+	"github.com/canyu/canyu/modules/sales"
 	"github.com/canyu/canyu/modules/webhooks"
 	"github.com/canyu/canyu/ui"
 )
@@ -72,6 +73,13 @@ func wire(app core.App, cfg config.Config, o Overrides) (*Modules, error) {
 			deps.Live = mods.Live
 		}
 		mods.List = append(mods.List, forum.New(cfg.Forum, deps))
+	}
+	if cfg.Sales.Enabled {
+		deps := sales.Deps{Events: events, UI: shell, Now: now}
+		if mods.Live != nil {
+			deps.Live = mods.Live
+		}
+		mods.List = append(mods.List, sales.New(cfg.Sales, deps))
 	}
 
 	if cfg.Plugins.Enabled {

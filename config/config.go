@@ -18,6 +18,7 @@ import (
 	"github.com/canyu/canyu/modules/live"
 	"github.com/canyu/canyu/modules/members"
 	"github.com/canyu/canyu/modules/plugins"
+	"github.com/canyu/canyu/modules/sales"
 	"github.com/canyu/canyu/modules/webhooks"
 	"github.com/canyu/canyu/ui"
 )
@@ -34,6 +35,7 @@ type Config struct {
 	Webhooks webhooks.Config `mapstructure:"webhooks"`
 	Plugins  plugins.Config  `mapstructure:"plugins"`
 	Forum    forum.Config    `mapstructure:"forum"`
+	Sales    sales.Config    `mapstructure:"sales"`
 }
 
 // AppConfig holds process-wide settings.
@@ -64,6 +66,7 @@ func Default() Config {
 		Webhooks: webhooks.DefaultConfig(),
 		Plugins:  plugins.DefaultConfig(),
 		Forum:    forum.DefaultConfig(),
+		Sales:    sales.DefaultConfig(),
 	}
 }
 
@@ -122,6 +125,9 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("config: %w", err))
 	}
 	if err := c.Forum.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("config: %w", err))
+	}
+	if err := c.Sales.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("config: %w", err))
 	}
 	return errors.Join(errs...)

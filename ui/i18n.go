@@ -168,20 +168,29 @@ func LangOf(e *core.RequestEvent, fallback Lang) Lang {
 }
 
 func resolveLang(e *core.RequestEvent, fallback Lang) Lang {
-	if l, ok := ParseLang(e.Request.URL.Query().Get("lang")); ok {
+	memberLang := ""
+	if e.Auth != nil {
+		memberLang = e.Auth.GetString("language")
+	}
+	return RequestLang(e.Request, memberLang, fallback)
+}
+
+// RequestLang is LangOf for handlers outside PocketBase's router: ?lang=,
+// the lang cookie, the member's language (may be empty), Accept-Language,
+// then fallback.
+func RequestLang(r *http.Request, memberLang string, fallback Lang) Lang {
+	if l, ok := ParseLang(r.URL.Query().Get("lang")); ok {
 		return l
 	}
-	if c, err := e.Request.Cookie(langCookie); err == nil {
+	if c, err := r.Cookie(langCookie); err == nil {
 		if l, ok := ParseLang(c.Value); ok {
 			return l
 		}
 	}
-	if e.Auth != nil {
-		if l, ok := ParseLang(e.Auth.GetString("language")); ok {
-			return l
-		}
+	if l, ok := ParseLang(memberLang); ok {
+		return l
 	}
-	if l, ok := fromAcceptLanguage(e.Request.Header.Get("Accept-Language")); ok {
+	if l, ok := fromAcceptLanguage(r.Header.Get("Accept-Language")); ok {
 		return l
 	}
 	return fallback

@@ -56,11 +56,9 @@ func (s *Shell) securityHeaders() *hook.Handler[*core.RequestEvent] {
 // http.CrossOriginProtection (Sec-Fetch-Site and Origin checks). Requests
 // without browser headers (curl, integrators with a token) pass.
 func (s *Shell) csrf() (*hook.Handler[*core.RequestEvent], error) {
-	cop := http.NewCrossOriginProtection()
-	for _, o := range append([]string{strings.TrimRight(s.deps.PublicURL, "/")}, s.cfg.TrustedOrigins...) {
-		if err := cop.AddTrustedOrigin(o); err != nil {
-			return nil, err
-		}
+	cop, err := s.CrossOriginProtection()
+	if err != nil {
+		return nil, err
 	}
 	return &hook.Handler[*core.RequestEvent]{
 		Id:       "canyuCSRF",
@@ -75,6 +73,18 @@ func (s *Shell) csrf() (*hook.Handler[*core.RequestEvent], error) {
 			return e.Next()
 		},
 	}, nil
+}
+
+// CrossOriginProtection returns the check the shell applies to every
+// request, for handlers that run outside PocketBase's router.
+func (s *Shell) CrossOriginProtection() (*http.CrossOriginProtection, error) {
+	cop := http.NewCrossOriginProtection()
+	for _, o := range append([]string{strings.TrimRight(s.deps.PublicURL, "/")}, s.cfg.TrustedOrigins...) {
+		if err := cop.AddTrustedOrigin(o); err != nil {
+			return nil, err
+		}
+	}
+	return cop, nil
 }
 
 // cookieAuth loads the member from the auth cookie when the request carries

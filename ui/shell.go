@@ -80,6 +80,7 @@ type Shell struct {
 	links    []MemberLink
 	sections []HomeSection
 	assets   map[string]string // file name -> content hash
+	assetFS  map[string]assetFile
 }
 
 // New builds the shell with its own templates, strings and assets.
@@ -87,7 +88,8 @@ func New(cfg Config, deps Deps) (*Shell, error) {
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
-	s := &Shell{cfg: cfg, deps: deps, Catalog: NewCatalog(), pages: map[string]*template.Template{}, assets: map[string]string{}}
+	s := &Shell{cfg: cfg, deps: deps, Catalog: NewCatalog(), pages: map[string]*template.Template{},
+		assets: map[string]string{}, assetFS: map[string]assetFile{}}
 
 	locales, _ := fs.Sub(embedded, "locales")
 	if err := s.Catalog.Add(locales); err != nil {
@@ -121,22 +123,41 @@ func (s *Shell) funcs() template.FuncMap {
 }
 
 func (s *Shell) hashAssets() error {
-	return fs.WalkDir(embedded, "static", func(p string, d fs.DirEntry, err error) error {
+	static, _ := fs.Sub(embedded, "static")
+	return s.AddAssets("", static)
+}
+
+// assetFile is where a served asset lives.
+type assetFile struct {
+	fsys fs.FS
+	path string
+}
+
+// AddAssets serves every file of fsys under /static/prefix/ with a content
+// hash for caching; templates name them {{asset "prefix/file"}}.
+func (s *Shell) AddAssets(prefix string, fsys fs.FS) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		b, err := embedded.ReadFile(p)
+		b, err := fs.ReadFile(fsys, p)
 		if err != nil {
 			return err
 		}
 		sum := sha256.Sum256(b)
-		s.assets[strings.TrimPrefix(p, "static/")] = hex.EncodeToString(sum[:6])
+		name := path.Join(prefix, p)
+		s.assets[name] = hex.EncodeToString(sum[:6])
+		s.assetFS[name] = assetFile{fsys, p}
 		return nil
 	})
 }
 
 // assetURL returns a cache-busting URL of a static file.
 func (s *Shell) assetURL(name string) string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	return "/static/" + name + "?v=" + s.assets[name]
 }
 
@@ -451,7 +472,10 @@ func statusKey(status int) string {
 // may be cached for a year.
 func (s *Shell) staticFile(e *core.RequestEvent) error {
 	name := path.Clean(e.Request.PathValue("path"))
+	s.mu.RLock()
 	hash, ok := s.assets[name]
+	file := s.assetFS[name]
+	s.mu.RUnlock()
 	if !ok {
 		return e.NotFoundError("", nil)
 	}
@@ -460,6 +484,5 @@ func (s *Shell) staticFile(e *core.RequestEvent) error {
 	} else {
 		e.Response.Header().Set("Cache-Control", "public, max-age=300")
 	}
-	sub, _ := fs.Sub(embedded, "static")
-	return e.FileFS(sub, name)
+	return e.FileFS(file.fsys, file.path)
 }

@@ -215,15 +215,15 @@ func Handler(app core.App) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	var mux http.Handler
-	se := &core.ServeEvent{App: app, Router: r}
+	se := &core.ServeEvent{App: app, Router: r, Server: &http.Server{}}
 	err = app.OnServe().Trigger(se, func(e *core.ServeEvent) error {
 		m, err := e.Router.BuildMux()
-		mux = m
+		e.Server.Handler = m
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("testutil: serve: %w", err)
 	}
-	return mux, nil
+	// handlers may wrap the router after Next, as under `serve`
+	return se.Server.Handler, nil
 }

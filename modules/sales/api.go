@@ -1,0 +1,372 @@
+package sales
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/canyu/canyu/modules/internal/problem"
+	"github.com/canyu/canyu/ui"
+)
+
+var (
+	errBadBody = errors.New("sales: malformed body")
+	errNoKey   = errors.New("sales: missing or bad Idempotency-Key")
+)
+
+// problems shows the sales outcomes to members: a status, a catalog key and
+// a short code for clients (data.code).
+var problems = []problem.Rule{
+	{Err: ErrUnknownSale, P: problem.P{Status: http.StatusNotFound, Key: "sales.err.unknown"}},
+	{Err: ErrNotOpen, P: problem.P{Status: http.StatusForbidden, Key: "sales.err.not_open"}},
+	{Err: ErrClosed, P: problem.P{Status: http.StatusGone, Key: "sales.err.closed"}},
+	{Err: ErrSoldOut, P: problem.P{Status: http.StatusConflict, Key: "sales.err.sold_out"}},
+	{Err: ErrNotReserved, P: problem.P{Status: http.StatusForbidden, Key: "sales.err.not_reserved"}},
+	{Err: ErrLimit, P: problem.P{Status: http.StatusConflict, Key: "sales.err.limit"}},
+	{Err: ErrBadQuantity, P: problem.P{Status: http.StatusBadRequest, Key: "sales.err.quantity"}},
+	{Err: ErrReserveNotOpen, P: problem.P{Status: http.StatusForbidden, Key: "sales.err.reserve_not_open"}},
+	{Err: ErrReserveClosed, P: problem.P{Status: http.StatusGone, Key: "sales.err.reserve_closed"}},
+	{Err: ErrBadAnswer, P: problem.P{Status: http.StatusBadRequest, Key: "sales.err.answer"}},
+	{Err: ErrKeyReused, P: problem.P{Status: http.StatusUnprocessableEntity, Key: "sales.err.key_reused"}},
+	{Err: ErrKeyInFlight, P: problem.P{Status: http.StatusConflict, Key: "sales.err.in_flight"}},
+	{Err: ErrTooFast, P: problem.P{Status: http.StatusTooManyRequests, Key: "sales.err.too_fast"}},
+	{Err: ErrUnavailable, P: problem.P{Status: http.StatusServiceUnavailable, Key: "sales.err.unavailable"}},
+	{Err: ErrPhoneRequired, P: problem.P{Status: http.StatusForbidden, Key: "sales.err.phone"}},
+	{Err: ErrAccountTooYoung, P: problem.P{Status: http.StatusForbidden, Key: "sales.err.too_young"}},
+	{Err: ErrStaffOnly, P: problem.P{Status: http.StatusForbidden, Key: "sales.err.staff_only"}},
+	{Err: ErrBadProof, P: problem.P{Status: http.StatusBadRequest, Key: "sales.err.proof"}},
+	{Err: errSignedOut, P: problem.P{Status: http.StatusUnauthorized, Key: "sales.err.signed_out"}},
+	{Err: errBadBody, P: problem.P{Status: http.StatusBadRequest, Key: "sales.err.body"}},
+	{Err: errNoKey, P: problem.P{Status: http.StatusBadRequest, Key: "sales.err.key"}},
+}
+
+// codes are the short, stable names of the outcomes in data.code.
+var codes = map[error]string{
+	ErrUnknownSale: "unknown_sale", ErrNotOpen: "not_open", ErrClosed: "closed", ErrSoldOut: "sold_out",
+	ErrNotReserved: "not_reserved", ErrLimit: "limit", ErrBadQuantity: "bad_quantity",
+	ErrReserveNotOpen: "reservations_not_open", ErrReserveClosed: "reservations_closed", ErrBadAnswer: "bad_answer",
+	ErrKeyReused: "key_reused", ErrKeyInFlight: "in_flight", ErrTooFast: "too_fast", ErrUnavailable: "unavailable",
+	ErrPhoneRequired: "phone_required", ErrAccountTooYoung: "account_too_young", ErrStaffOnly: "staff_only",
+	ErrBadProof: "bad_proof", errSignedOut: "signed_out", errBadBody: "bad_body", errNoKey: "bad_key",
+}
+
+func codeOf(err error) string {
+	for e, c := range codes {
+		if errors.Is(err, e) {
+			return c
+		}
+	}
+	return "error"
+}
+
+// front serves the sale API (/api/sales/{id}...) on a lean chain of its own
+// and hands everything else to next (PocketBase's router). The purchase
+// path must answer tens of thousands of attempts a second from memory;
+// PocketBase's router would read the member from the database and write an
+// activity-log row for every one of them. This chain does what those
+// middlewares do, without the database: token check against a member cache,
+// cross-origin check, body limit, panic recovery, no-store.
+func (m *Module) front(next http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/sales/{id}", m.apiSale)
+	mux.HandleFunc("GET /api/sales/{id}/challenge", m.apiChallenge)
+	mux.HandleFunc("POST /api/sales/{id}/reservations", m.apiReserve)
+	mux.HandleFunc("POST /api/sales/{id}/orders", m.apiBuy)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.URL.Path, "/api/sales/") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if _, pattern := mux.Handler(r); pattern == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		defer func() {
+			if rec := recover(); rec != nil {
+				m.app.Logger().Error("sales: panic", "path", r.URL.Path, "panic", rec)
+				m.fail(w, r, nil, errors.New("panic"))
+			}
+		}()
+		hd := w.Header()
+		hd.Set("Cache-Control", "no-store")
+		hd.Set("X-Content-Type-Options", "nosniff")
+		if err := m.cop.Check(r); err != nil {
+			writeJSON(w, http.StatusForbidden, map[string]any{"status": 403, "message": m.t(r, nil, "error.csrf"), "data": map[string]any{"code": "cross_origin"}})
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+		mux.ServeHTTP(w, r) // sets the path values
+	})
+}
+
+func (m *Module) t(r *http.Request, b *buyer, key string, args ...any) string {
+	lang := ""
+	if b != nil {
+		lang = b.Language
+	}
+	return m.deps.UI.Catalog.T(ui.RequestLang(r, lang, ui.English), key, args...)
+}
+
+// fail answers err the way PocketBase answers its errors, in the member's
+// language, with data.code; errors of ours are logged and answered 500.
+func (m *Module) fail(w http.ResponseWriter, r *http.Request, b *buyer, err error) {
+	p, ok := problem.Find(err, problems)
+	if !ok {
+		m.app.Logger().Error("sales: request failed", "path", r.URL.Path, "error", err)
+	}
+	writeJSON(w, p.Status, map[string]any{"status": p.Status, "message": m.t(r, b, p.Key), "data": map[string]any{"code": codeOf(err)}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// SaleView is the public state of a sale (GET /api/sales/{id}).
+type SaleView struct {
+	ID            string           `json:"id"`
+	Title         string           `json:"title"`
+	State         string           `json:"state"`
+	Now           time.Time        `json:"now"`
+	ReserveOpens  time.Time        `json:"reserve_opens"`
+	ReserveCloses time.Time        `json:"reserve_closes"`
+	Starts        time.Time        `json:"starts"`
+	Ends          time.Time        `json:"ends"`
+	Stock         int64            `json:"stock"`
+	Remaining     int64            `json:"remaining"`
+	Sold          int64            `json:"sold"`
+	Reserved      int64            `json:"reserved"`
+	PerMember     int              `json:"per_member"`
+	PriceCents    int64            `json:"price_cents"`
+	StaffOnly     bool             `json:"staff_only"`
+	Choices       []string         `json:"choices"`
+	Answers       map[string]int64 `json:"answers"`
+	// Me is the signed-in member's standing: their reservation number (0:
+	// none).
+	Me *MeView `json:"me,omitempty"`
+}
+
+// MeView is a member's standing in a sale.
+type MeView struct {
+	Reservation int64 `json:"reservation"`
+}
+
+// State names where a sale stands at now.
+func State(info SaleInfo, remaining int64, now time.Time) string {
+	switch {
+	case now.Before(info.ReserveOpens):
+		return "upcoming"
+	case now.Before(info.ReserveCloses) && now.Before(info.Starts):
+		return "reserving"
+	case now.Before(info.Starts):
+		return "waiting"
+	case !now.Before(info.Ends):
+		return "closed"
+	case remaining <= 0:
+		return "sold_out"
+	}
+	return "open"
+}
+
+// View returns a sale's public state.
+func (m *Module) View(id string, now time.Time) (SaleView, error) {
+	info, ok := m.engine.Info(id)
+	c, ok2 := m.engine.Counters(id)
+	if !ok || !ok2 {
+		return SaleView{}, ErrUnknownSale
+	}
+	choices := info.Choices
+	if choices == nil {
+		choices = []string{}
+	}
+	return SaleView{ID: id, Title: info.Title, State: State(info, c.Remaining, now), Now: now.UTC(),
+		ReserveOpens: info.ReserveOpens, ReserveCloses: info.ReserveCloses, Starts: info.Starts, Ends: info.Ends,
+		Stock: c.Stock, Remaining: c.Remaining, Sold: c.Sold, Reserved: c.Reserved, PerMember: info.PerMember,
+		PriceCents: info.PriceCents, StaffOnly: info.StaffOnly, Choices: choices, Answers: c.Answers}, nil
+}
+
+func (m *Module) apiSale(w http.ResponseWriter, r *http.Request) {
+	v, err := m.View(r.PathValue("id"), m.deps.Now())
+	if err != nil {
+		m.fail(w, r, nil, err)
+		return
+	}
+	if b, err := m.buyers.fromRequest(r); err == nil {
+		v.Me = &MeView{Reservation: m.engine.Reserved(v.ID, b.ID)}
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+func (m *Module) apiChallenge(w http.ResponseWriter, r *http.Request) {
+	b, err := m.buyers.fromRequest(r)
+	if err != nil {
+		m.fail(w, r, nil, err)
+		return
+	}
+	id := r.PathValue("id")
+	if _, ok := m.engine.Info(id); !ok {
+		m.fail(w, r, b, ErrUnknownSale)
+		return
+	}
+	now := m.deps.Now()
+	writeJSON(w, http.StatusOK, map[string]any{"challenge": m.challenges.Issue(id, b.ID, now), "bits": m.challenges.Bits(),
+		"expires": now.Add(m.cfg.PowTTL).UTC()})
+}
+
+type reserveBody struct {
+	Challenge string `json:"challenge"`
+	Nonce     string `json:"nonce"`
+	Answer    string `json:"answer"`
+}
+
+func (m *Module) apiReserve(w http.ResponseWriter, r *http.Request) {
+	b, err := m.buyers.fromRequest(r)
+	if err != nil {
+		m.fail(w, r, nil, err)
+		return
+	}
+	var body reserveBody
+	if _, err := decode(r, &body); err != nil {
+		m.fail(w, r, b, err)
+		return
+	}
+	res, created, err := m.Reserve(r.Context(), r.PathValue("id"), b, body, m.deps.Now())
+	if err != nil {
+		m.fail(w, r, b, err)
+		return
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	writeJSON(w, status, map[string]any{"sale": res.Sale, "number": res.Number, "answer": res.Answer,
+		"share": "/sales/" + res.Sale + "/card/" + b.ID + ".png"})
+}
+
+// Reserve checks eligibility and the proof of work, then reserves.
+func (m *Module) Reserve(ctx context.Context, saleID string, b *buyer, body reserveBody, now time.Time) (Reservation, bool, error) {
+	info, ok := m.engine.Info(saleID)
+	if !ok {
+		return Reservation{}, false, ErrUnknownSale
+	}
+	if n := m.engine.Reserved(saleID, b.ID); n != 0 {
+		return Reservation{Sale: saleID, Member: b.ID, Number: n}, false, nil
+	}
+	if err := eligible(b, info, now); err != nil {
+		return Reservation{}, false, err
+	}
+	// the window is public: say so before asking for a proof
+	switch {
+	case now.Before(info.ReserveOpens):
+		return Reservation{}, false, ErrReserveNotOpen
+	case !now.Before(info.ReserveCloses):
+		return Reservation{}, false, ErrReserveClosed
+	}
+	if err := m.challenges.Verify(body.Challenge, body.Nonce, saleID, b.ID, now); err != nil {
+		return Reservation{}, false, err
+	}
+	return m.engine.Reserve(ctx, saleID, b.ID, body.Answer, now)
+}
+
+type buyBody struct {
+	Quantity *int `json:"quantity"`
+}
+
+// OrderView is an order as the API answers it.
+type OrderView struct {
+	ID          string    `json:"id"`
+	Sale        string    `json:"sale"`
+	Quantity    int       `json:"quantity"`
+	AmountCents int64     `json:"amount_cents"`
+	Status      string    `json:"status"`
+	Created     time.Time `json:"created"`
+	Expires     time.Time `json:"expires"`
+}
+
+func viewOf(o Order) OrderView {
+	return OrderView{ID: o.ID, Sale: o.Sale, Quantity: o.Quantity, AmountCents: o.AmountCents, Status: o.Status,
+		Created: o.Created.UTC(), Expires: o.Expires.UTC()}
+}
+
+func (m *Module) apiBuy(w http.ResponseWriter, r *http.Request) {
+	b, err := m.buyers.fromRequest(r)
+	if err != nil {
+		m.fail(w, r, nil, err)
+		return
+	}
+	key := r.Header.Get("Idempotency-Key")
+	if !validKey(key) {
+		m.fail(w, r, b, errNoKey)
+		return
+	}
+	var body buyBody
+	raw, err := decode(r, &body)
+	if err != nil {
+		m.fail(w, r, b, err)
+		return
+	}
+	q := 1
+	if body.Quantity != nil {
+		q = *body.Quantity
+	}
+	o, replay, err := m.engine.Buy(r.Context(), BuyRequest{Sale: r.PathValue("id"), Member: b.ID, Quantity: q,
+		Key: key, BodyHash: bodyHash(raw), Now: m.deps.Now()})
+	if err != nil {
+		m.fail(w, r, b, err)
+		return
+	}
+	if replay {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"order": viewOf(o), "message": m.t(r, b, "sales.ok.order")})
+}
+
+// bodyHash identifies a request body for the idempotency check.
+func bodyHash(compact []byte) string {
+	sum := sha256.Sum256(compact)
+	return hex.EncodeToString(sum[:16])
+}
+
+// validKey accepts 1 to 64 visible ASCII characters.
+func validKey(k string) bool {
+	if len(k) == 0 || len(k) > 64 {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		if k[i] <= ' ' || k[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// decode reads a small JSON object strictly (an empty body is {}) and
+// returns the compacted bytes it read.
+func decode(r *http.Request, dst any) ([]byte, error) {
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		return nil, errBadBody
+	}
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		raw = []byte("{}")
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil || dec.More() {
+		return nil, errBadBody
+	}
+	var c bytes.Buffer
+	if err := json.Compact(&c, raw); err != nil {
+		return nil, errBadBody
+	}
+	return c.Bytes(), nil
+}

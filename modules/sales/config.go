@@ -1,0 +1,46 @@
+package sales
+
+import (
+	"errors"
+	"time"
+)
+
+// Config is the sales section of the configuration.
+type Config struct {
+	// Enabled switches reservation-based sales on.
+	Enabled bool `mapstructure:"enabled"`
+	// PowBits is the proof-of-work difficulty of a reservation: leading zero
+	// bits of a SHA-256 (16 takes a phone about a second).
+	PowBits int `mapstructure:"pow_bits"`
+	// PowTTL is how long a proof-of-work challenge stays valid.
+	PowTTL time.Duration `mapstructure:"pow_ttl"`
+	// OrderExpiry is how long an order may stay unpaid before its stock returns.
+	OrderExpiry time.Duration `mapstructure:"order_expiry"`
+	// AttemptsPerSecond bounds one member's purchase attempts.
+	AttemptsPerSecond float64 `mapstructure:"attempts_per_second"`
+	// MaxGroup is the most rows one durable commit carries.
+	MaxGroup int `mapstructure:"max_group"`
+}
+
+// DefaultConfig returns the defaults of the sales section.
+func DefaultConfig() Config {
+	return Config{Enabled: true, PowBits: 16, PowTTL: 5 * time.Minute, OrderExpiry: 30 * time.Minute,
+		AttemptsPerSecond: 5, MaxGroup: 512}
+}
+
+// Validate reports unusable values.
+func (c Config) Validate() error {
+	switch {
+	case c.PowBits < 0 || c.PowBits > 28:
+		return errors.New("sales.pow_bits must be between 0 and 28")
+	case c.PowTTL < 10*time.Second:
+		return errors.New("sales.pow_ttl must be at least 10s")
+	case c.OrderExpiry < time.Minute:
+		return errors.New("sales.order_expiry must be at least 1m")
+	case c.AttemptsPerSecond < 0:
+		return errors.New("sales.attempts_per_second cannot be negative")
+	case c.MaxGroup < 1 || c.MaxGroup > 10000:
+		return errors.New("sales.max_group must be between 1 and 10000")
+	}
+	return nil
+}

@@ -1,0 +1,375 @@
+// Package sales runs Red Tuesday: reservation-based flash sales that stay up,
+// never oversell and never lose an acknowledged order.
+//
+// Decisions are made in memory by the Engine (atomic stock, the reserved
+// members, per-member counts); every accepted reservation and order is
+// committed durably by the Writer before the member hears "yes". The sale's
+// JSON API runs on its own lean handler in front of PocketBase's router, so
+// the hot path never reads the database: see docs/sales.md.
+package sales
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/pocketbase/dbx"
+	"github.com/pocketbase/pocketbase/core"
+
+	"github.com/canyu/canyu/hooks"
+	"github.com/canyu/canyu/ui"
+)
+
+//go:embed templates/*.html locales/*.json static/*
+var embedded embed.FS
+
+// Collection names.
+const (
+	Products     = "sales_products"
+	Sales        = "sales_sales"
+	Reservations = "sales_reservations"
+	Orders       = "sales_orders"
+)
+
+// Publisher is how sales reach live counters (the live module).
+type Publisher interface {
+	Publish(channel string, values map[string]any)
+}
+
+type nopPublisher struct{}
+
+func (nopPublisher) Publish(string, map[string]any) {}
+
+// Deps are what the module needs from the process.
+type Deps struct {
+	Events *hooks.Events
+	UI     *ui.Shell
+	Now    func() time.Time
+	// Live receives the sales' counters; nil when live counters are off.
+	Live Publisher
+}
+
+// Module is the sales module.
+type Module struct {
+	cfg        Config
+	deps       Deps
+	app        core.App
+	engine     *Engine
+	challenges *Challenges
+	buyers     *buyers
+	store      *lazyWriter
+	cop        *http.CrossOriginProtection
+	dirtyMu    sync.Mutex
+	dirty      map[string]bool
+	stopTicker chan struct{}
+}
+
+// New returns the module; Register binds it to an app.
+func New(cfg Config, deps Deps) *Module {
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	if deps.Live == nil {
+		deps.Live = nopPublisher{}
+	}
+	m := &Module{cfg: cfg, deps: deps, dirty: map[string]bool{}, challenges: NewChallenges(cfg.PowBits, cfg.PowTTL)}
+	m.store = &lazyWriter{maxGroup: cfg.MaxGroup}
+	m.engine = NewEngine(m.store, EngineConfig{OrderExpiry: cfg.OrderExpiry, AttemptsPerSecond: cfg.AttemptsPerSecond,
+		NewID: core.GenerateDefaultRandomId, Changed: m.markDirty})
+	return m
+}
+
+// Name returns "sales".
+func (m *Module) Name() string { return "sales" }
+
+// Engine returns the decision engine.
+func (m *Module) Engine() *Engine { return m.engine }
+
+// Challenges returns the proof-of-work puzzles.
+func (m *Module) Challenges() *Challenges { return m.challenges }
+
+// Register adds the sales pages, strings, API and hooks.
+func (m *Module) Register(app core.App) error {
+	m.app = app
+	m.store.app = app
+	m.buyers = newBuyers(app, m.deps.Now)
+	cop, err := m.deps.UI.CrossOriginProtection()
+	if err != nil {
+		return err
+	}
+	m.cop = cop
+	locales, _ := fs.Sub(embedded, "locales")
+	if err := m.deps.UI.Catalog.Add(locales); err != nil {
+		return err
+	}
+	pages, _ := fs.Sub(embedded, "templates")
+	if err := m.deps.UI.AddPages("sales", pages); err != nil {
+		return err
+	}
+	static, _ := fs.Sub(embedded, "static")
+	if err := m.deps.UI.AddAssets("sales", static); err != nil {
+		return err
+	}
+	m.deps.UI.AddNav(ui.NavItem{Path: "/sales", Label: "sales.nav", Order: 20})
+
+	// keep the engine in step with what staff change in the dashboard
+	app.OnRecordUpdate(Sales).BindFunc(func(e *core.RecordEvent) error {
+		if c, ok := m.engine.Counters(e.Record.Id); ok && int64(e.Record.GetInt("stock")) < c.Sold {
+			return fmt.Errorf("the stock cannot go below the %d units already ordered", c.Sold)
+		}
+		return e.Next()
+	})
+	app.OnRecordAfterCreateSuccess(Sales).BindFunc(func(e *core.RecordEvent) error {
+		if err := m.loadSale(e.App, e.Record); err != nil {
+			e.App.Logger().Error("sales: load a new sale", "sale", e.Record.Id, "error", err)
+		}
+		return e.Next()
+	})
+	app.OnRecordAfterUpdateSuccess(Sales).BindFunc(func(e *core.RecordEvent) error {
+		if err := m.loadSale(e.App, e.Record); err != nil {
+			e.App.Logger().Error("sales: apply a sale change", "sale", e.Record.Id, "error", err)
+		}
+		return e.Next()
+	})
+	app.OnRecordAfterDeleteSuccess(Sales).BindFunc(func(e *core.RecordEvent) error {
+		m.engine.Unload(e.Record.Id)
+		return e.Next()
+	})
+	forget := func(e *core.RecordEvent) error {
+		if m.buyers != nil {
+			m.buyers.forget(e.Record.Id)
+		}
+		return e.Next()
+	}
+	app.OnRecordAfterUpdateSuccess("users").BindFunc(forget)
+	app.OnRecordAfterDeleteSuccess("users").BindFunc(forget)
+	// an order set to cancelled or expired in the dashboard gives its stock back
+	app.OnRecordAfterUpdateSuccess(Orders).BindFunc(func(e *core.RecordEvent) error {
+		was, now := e.Record.Original().GetString("status"), e.Record.GetString("status")
+		if holdsStock(was) && !holdsStock(now) {
+			m.engine.Release(e.Record.GetString("sale"), e.Record.GetString("member"), e.Record.GetInt("quantity"))
+		}
+		return e.Next()
+	})
+	app.Cron().MustAdd("canyuSalesExpire", "* * * * *", func() {
+		if _, err := m.ExpireOrders(); err != nil {
+			app.Logger().Error("sales: expire unpaid orders", "error", err)
+		}
+	})
+
+	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
+		if err := m.LoadSales(); err != nil {
+			return err
+		}
+		m.routes(se)
+		m.startTicker()
+		if err := se.Next(); err != nil {
+			return err
+		}
+		// the sale API answers before PocketBase's router: see front
+		se.Server.Handler = m.front(se.Server.Handler)
+		return nil
+	})
+	app.OnTerminate().BindFunc(func(e *core.TerminateEvent) error {
+		m.Close()
+		return e.Next()
+	})
+	return nil
+}
+
+// Close stops the ticker and commits what the writer holds.
+func (m *Module) Close() {
+	m.dirtyMu.Lock()
+	if m.stopTicker != nil {
+		close(m.stopTicker)
+		m.stopTicker = nil
+	}
+	m.dirtyMu.Unlock()
+	m.store.close()
+}
+
+func holdsStock(status string) bool { return status == "pending" || status == "paid" }
+
+// LoadSales rebuilds the engine from the database: every sale that has not
+// ended more than a day ago, with its reservations and live orders.
+func (m *Module) LoadSales() error {
+	recs, err := m.app.FindRecordsByFilter(Sales, "ends > {:since}", "", 0, 0,
+		dbx.Params{"since": m.deps.Now().Add(-24 * time.Hour).UTC().Format("2006-01-02 15:04:05.000Z")})
+	if err != nil {
+		return fmt.Errorf("sales: load sales: %w", err)
+	}
+	for _, r := range recs {
+		if err := m.loadSale(m.app, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (m *Module) loadSale(app core.App, rec *core.Record) error {
+	info, err := saleInfo(app, rec)
+	if err != nil {
+		return err
+	}
+	if _, ok := m.engine.Info(rec.Id); ok {
+		return m.engine.Update(info)
+	}
+	st, err := loadState(app, rec.Id)
+	if err != nil {
+		return err
+	}
+	return m.engine.Load(info, st)
+}
+
+func saleInfo(app core.App, rec *core.Record) (SaleInfo, error) {
+	product, err := app.FindRecordById(Products, rec.GetString("product"))
+	if err != nil {
+		return SaleInfo{}, fmt.Errorf("sales: product of sale %s: %w", rec.Id, err)
+	}
+	var choices []string
+	if raw := rec.GetString("choices"); raw != "" && raw != "null" {
+		if err := json.Unmarshal([]byte(raw), &choices); err != nil {
+			return SaleInfo{}, fmt.Errorf("sales: choices of sale %s must be a list of words: %w", rec.Id, err)
+		}
+	}
+	per := rec.GetInt("per_member")
+	if per < 1 {
+		per = 1
+	}
+	return SaleInfo{ID: rec.Id, Title: rec.GetString("title"),
+		ReserveOpens: rec.GetDateTime("reserve_opens").Time(), ReserveCloses: rec.GetDateTime("reserve_closes").Time(),
+		Starts: rec.GetDateTime("starts").Time(), Ends: rec.GetDateTime("ends").Time(),
+		Stock: int64(rec.GetInt("stock")), PerMember: per, PriceCents: int64(product.GetInt("price_cents")),
+		MinAccountAge: time.Duration(rec.GetInt("min_account_days")) * 24 * time.Hour,
+		StaffOnly:     rec.GetBool("staff_only"), Choices: choices}, nil
+}
+
+// ExpireOrders marks unpaid orders past their expiry as expired and gives
+// their stock back. It returns how many expired.
+func (m *Module) ExpireOrders() (int, error) {
+	var rows []struct {
+		Sale     string `db:"sale"`
+		Member   string `db:"member"`
+		Quantity int    `db:"quantity"`
+	}
+	err := m.app.DB().NewQuery("UPDATE " + Orders + " SET status = 'expired' WHERE status = 'pending' AND expires != '' AND expires <= {:now} RETURNING sale, member, quantity").
+		Bind(dbx.Params{"now": dbTime(m.deps.Now())}).All(&rows)
+	if err != nil {
+		return 0, err
+	}
+	for _, r := range rows {
+		m.engine.Release(r.Sale, r.Member, r.Quantity)
+	}
+	return len(rows), nil
+}
+
+func (m *Module) markDirty(id string) {
+	m.dirtyMu.Lock()
+	m.dirty[id] = true
+	m.dirtyMu.Unlock()
+}
+
+// startTicker publishes the counters of changed sales ten times a second
+// (the live hub coalesces further per channel).
+func (m *Module) startTicker() {
+	m.dirtyMu.Lock()
+	defer m.dirtyMu.Unlock()
+	if m.stopTicker != nil {
+		return
+	}
+	stop := make(chan struct{})
+	m.stopTicker = stop
+	go func() {
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				m.publishDirty()
+			}
+		}
+	}()
+}
+
+func (m *Module) publishDirty() {
+	m.dirtyMu.Lock()
+	ids := make([]string, 0, len(m.dirty))
+	for id := range m.dirty {
+		ids = append(ids, id)
+	}
+	clear(m.dirty)
+	m.dirtyMu.Unlock()
+	for _, id := range ids {
+		if c, ok := m.engine.Counters(id); ok {
+			m.deps.Live.Publish("sale:"+id, publicCounters(c))
+		}
+	}
+}
+
+func publicCounters(c Counters) map[string]any {
+	return map[string]any{"reserved": c.Reserved, "remaining": c.Remaining, "sold": c.Sold, "answers": c.Answers}
+}
+
+// lazyWriter starts the durable writer on first use, so commands that never
+// sell (migrate, demo) open no writer.
+type lazyWriter struct {
+	app      core.App
+	maxGroup int
+	once     sync.Once
+	w        *Writer
+	err      error
+	mu       sync.Mutex
+	closed   bool
+}
+
+func (l *lazyWriter) get() (*Writer, error) {
+	l.once.Do(func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if l.closed {
+			l.err = ErrWriterStopped
+			return
+		}
+		l.w, l.err = NewWriter(l.app, l.maxGroup)
+	})
+	return l.w, l.err
+}
+
+func (l *lazyWriter) close() {
+	l.mu.Lock()
+	l.closed = true
+	l.mu.Unlock()
+	l.once.Do(func() { l.err = ErrWriterStopped })
+	if l.w != nil {
+		l.w.Close()
+	}
+}
+
+func (l *lazyWriter) CommitReservation(ctx context.Context, r Reservation) error {
+	w, err := l.get()
+	if err != nil {
+		return err
+	}
+	return w.CommitReservation(ctx, r)
+}
+
+func (l *lazyWriter) CommitOrder(ctx context.Context, o Order) error {
+	w, err := l.get()
+	if err != nil {
+		return err
+	}
+	return w.CommitOrder(ctx, o)
+}
+
+// Writer returns the durable writer (starting it).
+func (m *Module) Writer() (*Writer, error) { return m.store.get() }
+
+var errNoSale = errors.New("sales: no such sale")

@@ -1,0 +1,252 @@
+package sales
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/pocketbase/dbx"
+	"github.com/pocketbase/pocketbase/core"
+
+	"github.com/canyu/canyu/modules/internal/problem"
+)
+
+func (m *Module) routes(se *core.ServeEvent) {
+	h := m.deps.UI.Handler
+	r := se.Router
+	r.GET("/sales", h(m.index))
+	r.GET("/sales/{id}", h(m.salePage))
+	members := r.Group("/sales")
+	members.Bind(m.deps.UI.RequireMember())
+	members.GET("/orders", h(m.myOrders))
+	members.POST("/{id}/buy", h(m.buyForm))
+	members.POST("/orders/{id}/cancel", h(m.cancelForm))
+}
+
+// Product is a product as pages show it.
+type Product struct {
+	ID, Name, Description, Image, Price string
+}
+
+// SaleCard is a sale in the list.
+type SaleCard struct {
+	Sale    SaleView
+	Product Product
+}
+
+// IndexPage lists the sales.
+type IndexPage struct {
+	Sales []SaleCard
+}
+
+// SalePage is one sale.
+type SalePage struct {
+	Sale    SaleView
+	Product Product
+	// Reservation is the member's number (0: none).
+	Reservation int64
+	// Blocked is why the member cannot reserve (a catalog key), if so.
+	Blocked string
+	Bits    int
+	Key     string // a fresh idempotency key for the buy form
+	Orders  []OrderRow
+	Error   string
+	Ok      string
+}
+
+// OrdersPage lists a member's orders.
+type OrdersPage struct {
+	Orders []OrderRow
+}
+
+// OrderRow is an order with its sale's title.
+type OrderRow struct {
+	OrderView
+	Title string
+}
+
+func (m *Module) index(e *core.RequestEvent) error {
+	recs, err := e.App.FindRecordsByFilter(Sales, "published = true", "-starts", 50, 0)
+	if err != nil {
+		return err
+	}
+	now := m.deps.Now()
+	page := IndexPage{}
+	for _, rec := range recs {
+		v, err := m.View(rec.Id, now)
+		if err != nil {
+			continue // ended long ago: not loaded
+		}
+		page.Sales = append(page.Sales, SaleCard{Sale: v, Product: m.product(e.App, rec.GetString("product"))})
+	}
+	return m.deps.UI.Render(e, http.StatusOK, "sales/index", page)
+}
+
+func (m *Module) product(app core.App, id string) Product {
+	p, err := app.FindRecordById(Products, id)
+	if err != nil {
+		return Product{}
+	}
+	img := ""
+	if files := p.GetStringSlice("images"); len(files) > 0 {
+		img = "/api/files/" + p.Collection().Id + "/" + p.Id + "/" + files[0]
+	}
+	return Product{ID: p.Id, Name: p.GetString("name"), Description: p.GetString("description"), Image: img,
+		Price: Price(int64(p.GetInt("price_cents")), p.GetString("currency"))}
+}
+
+// Price formats an amount in cents with its currency's sign.
+func Price(cents int64, currency string) string {
+	sign := map[string]string{"CNY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "": "¥"}[currency]
+	if sign == "" {
+		sign = currency + " "
+	}
+	return fmt.Sprintf("%s%d.%02d", sign, cents/100, cents%100)
+}
+
+func (m *Module) saleData(e *core.RequestEvent, id string) (SalePage, error) {
+	rec, err := e.App.FindRecordById(Sales, id)
+	if err != nil || (!rec.GetBool("published") && !isStaff(e.Auth)) {
+		return SalePage{}, ErrUnknownSale
+	}
+	now := m.deps.Now()
+	v, err := m.View(id, now)
+	if err != nil {
+		return SalePage{}, err
+	}
+	page := SalePage{Sale: v, Product: m.product(e.App, rec.GetString("product")), Bits: m.challenges.Bits(), Key: newKey()}
+	if e.Auth != nil {
+		page.Reservation = m.engine.Reserved(id, e.Auth.Id)
+		if page.Reservation == 0 {
+			info, _ := m.engine.Info(id)
+			if err := eligible(buyerOf(e.Auth), info, now); err != nil {
+				p, _ := problem.Find(err, problems)
+				page.Blocked = p.Key
+			}
+		}
+		orders, err := m.memberOrders(e.App, e.Auth.Id, id)
+		if err != nil {
+			return page, err
+		}
+		for _, o := range orders {
+			page.Orders = append(page.Orders, OrderRow{OrderView: o})
+		}
+	}
+	return page, nil
+}
+
+func (m *Module) salePage(e *core.RequestEvent) error {
+	page, err := m.saleData(e, e.Request.PathValue("id"))
+	if errors.Is(err, ErrUnknownSale) {
+		return m.deps.UI.Error(e, http.StatusNotFound, "sales.err.unknown")
+	}
+	if err != nil {
+		return err
+	}
+	switch e.Request.URL.Query().Get("ok") {
+	case "order":
+		page.Ok = "sales.ok.order"
+	case "cancelled":
+		page.Ok = "sales.ok.cancelled"
+	}
+	return m.deps.UI.Render(e, http.StatusOK, "sales/sale", page)
+}
+
+// buyForm is the purchase for browsers without JavaScript: the page carries
+// a fresh idempotency key, so a double submit buys once.
+func (m *Module) buyForm(e *core.RequestEvent) error {
+	id := e.Request.PathValue("id")
+	key := e.Request.FormValue("key")
+	q, _ := strconv.Atoi(e.Request.FormValue("quantity"))
+	if q == 0 {
+		q = 1
+	}
+	_, _, err := m.engine.Buy(e.Request.Context(), BuyRequest{Sale: id, Member: e.Auth.Id, Quantity: q, Key: key,
+		BodyHash: strconv.Itoa(q), Now: m.deps.Now()})
+	if err == nil {
+		return e.Redirect(http.StatusSeeOther, "/sales/"+id+"?ok=order")
+	}
+	p, ok := problem.Find(err, problems)
+	if !ok {
+		return err
+	}
+	page, perr := m.saleData(e, id)
+	if perr != nil {
+		return m.deps.UI.Error(e, http.StatusNotFound, "sales.err.unknown")
+	}
+	page.Error = p.Key
+	return m.deps.UI.Render(e, p.Status, "sales/sale", page)
+}
+
+// cancelForm cancels a member's own pending order; its stock returns.
+func (m *Module) cancelForm(e *core.RequestEvent) error {
+	o, err := m.CancelOrder(e.Request.PathValue("id"), e.Auth.Id)
+	if err != nil {
+		return m.deps.UI.Error(e, http.StatusNotFound, "sales.err.order")
+	}
+	return e.Redirect(http.StatusSeeOther, "/sales/"+o.Sale+"?ok=cancelled")
+}
+
+// CancelOrder cancels member's pending order id and gives its stock back.
+func (m *Module) CancelOrder(id, member string) (Order, error) {
+	var row struct {
+		Sale     string `db:"sale"`
+		Quantity int    `db:"quantity"`
+	}
+	err := m.app.DB().NewQuery("UPDATE " + Orders + " SET status = 'cancelled' WHERE id = {:id} AND member = {:m} AND status = 'pending' RETURNING sale, quantity").
+		Bind(dbx.Params{"id": id, "m": member}).One(&row)
+	if err != nil {
+		return Order{}, fmt.Errorf("sales: cancel %s: %w", id, err)
+	}
+	m.engine.Release(row.Sale, member, row.Quantity)
+	return Order{ID: id, Sale: row.Sale, Member: member, Quantity: row.Quantity, Status: "cancelled"}, nil
+}
+
+func (m *Module) myOrders(e *core.RequestEvent) error {
+	orders, err := m.memberOrders(e.App, e.Auth.Id, "")
+	if err != nil {
+		return err
+	}
+	page := OrdersPage{}
+	titles := map[string]string{}
+	for _, o := range orders {
+		if _, ok := titles[o.Sale]; !ok {
+			if s, err := e.App.FindRecordById(Sales, o.Sale); err == nil {
+				titles[o.Sale] = s.GetString("title")
+			}
+		}
+		page.Orders = append(page.Orders, OrderRow{OrderView: o, Title: titles[o.Sale]})
+	}
+	return m.deps.UI.Render(e, http.StatusOK, "sales/orders", page)
+}
+
+func (m *Module) memberOrders(app core.App, member, sale string) ([]OrderView, error) {
+	filter, params := "member = {:m}", dbx.Params{"m": member}
+	if sale != "" {
+		filter += " && sale = {:s}"
+		params["s"] = sale
+	}
+	recs, err := app.FindRecordsByFilter(Orders, filter, "-created", 100, 0, params)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]OrderView, len(recs))
+	for i, r := range recs {
+		out[i] = OrderView{ID: r.Id, Sale: r.GetString("sale"), Quantity: r.GetInt("quantity"), AmountCents: int64(r.GetInt("amount_cents")),
+			Status: r.GetString("status"), Created: r.GetDateTime("created").Time(), Expires: r.GetDateTime("expires").Time()}
+	}
+	return out, nil
+}
+
+func isStaff(rec *core.Record) bool {
+	return rec != nil && buyerOf(rec).Staff
+}
+
+func newKey() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
