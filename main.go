@@ -7,6 +7,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime/debug"
 
 	"github.com/pocketbase/pocketbase"
 
@@ -24,6 +25,8 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
+
+	tuneRuntime(cfg.App)
 
 	app := pocketbase.NewWithConfig(pocketbase.Config{
 		DefaultDataDir: cfg.App.DataDir,
@@ -44,5 +47,16 @@ func main() {
 	if err := app.Start(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
+	}
+}
+
+// tuneRuntime applies the collector settings of the configuration; the Go
+// environment variables, when set, win.
+func tuneRuntime(c config.AppConfig) {
+	if os.Getenv("GOGC") == "" && c.GCPercent != 0 {
+		debug.SetGCPercent(c.GCPercent)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" && c.MemoryLimitMB > 0 {
+		debug.SetMemoryLimit(int64(c.MemoryLimitMB) << 20)
 	}
 }

@@ -48,6 +48,13 @@ type AppConfig struct {
 	DataDir string `mapstructure:"data_dir"`
 	// Dev prints SQL statements and sends mail to the log.
 	Dev bool `mapstructure:"dev"`
+	// GCPercent is the Go garbage collector's target (GOGC): a higher value
+	// trades memory for CPU at peaks. The GOGC variable, when set, wins.
+	GCPercent int `mapstructure:"gc_percent"`
+	// MemoryLimitMB is a soft memory limit for the process (GOMEMLIMIT) in
+	// MiB, 0 for none; with one, the collector works harder near it instead
+	// of growing past it.
+	MemoryLimitMB int `mapstructure:"memory_limit_mb"`
 }
 
 // Default returns the configuration used when no file and no environment
@@ -59,6 +66,7 @@ func Default() Config {
 			PublicURL: "http://127.0.0.1:8090",
 			DataDir:   "pb_data",
 			Dev:       false,
+			GCPercent: 400,
 		},
 		UI:       ui.DefaultConfig(),
 		Members:  members.DefaultConfig(),
@@ -108,6 +116,9 @@ func (c Config) Validate() error {
 	var errs []error
 	if !strings.HasPrefix(c.App.PublicURL, "http://") && !strings.HasPrefix(c.App.PublicURL, "https://") {
 		errs = append(errs, fmt.Errorf("config: app.public_url %q must start with http:// or https://", c.App.PublicURL))
+	}
+	if c.App.GCPercent < -1 || c.App.MemoryLimitMB < 0 {
+		errs = append(errs, errors.New("config: app.gc_percent must be -1 (off) or more, app.memory_limit_mb 0 or more"))
 	}
 	if err := c.UI.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("config: %w", err))

@@ -179,12 +179,16 @@ func resolveLang(e *core.RequestEvent, fallback Lang) Lang {
 // the lang cookie, the member's language (may be empty), Accept-Language,
 // then fallback.
 func RequestLang(r *http.Request, memberLang string, fallback Lang) Lang {
-	if l, ok := ParseLang(r.URL.Query().Get("lang")); ok {
-		return l
-	}
-	if c, err := r.Cookie(langCookie); err == nil {
-		if l, ok := ParseLang(c.Value); ok {
+	if r.URL.RawQuery != "" {
+		if l, ok := ParseLang(r.URL.Query().Get("lang")); ok {
 			return l
+		}
+	}
+	if len(r.Header["Cookie"]) > 0 {
+		if c, err := r.Cookie(langCookie); err == nil {
+			if l, ok := ParseLang(c.Value); ok {
+				return l
+			}
 		}
 	}
 	if l, ok := ParseLang(memberLang); ok {

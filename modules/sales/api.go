@@ -9,6 +9,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -74,20 +75,29 @@ func codeOf(err error) string {
 // middlewares do, without the database: token check against a member cache,
 // cross-origin check, body limit, panic recovery, no-store.
 func (m *Module) front(next http.Handler) http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /api/sales/{id}", m.apiSale)
-	mux.HandleFunc("GET /api/sales/{id}/challenge", m.apiChallenge)
-	mux.HandleFunc("POST /api/sales/{id}/reservations", m.apiReserve)
-	mux.HandleFunc("POST /api/sales/{id}/orders", m.apiBuy)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !strings.HasPrefix(r.URL.Path, "/api/sales/") {
+		rest, ok := strings.CutPrefix(r.URL.Path, "/api/sales/")
+		if !ok {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if _, pattern := mux.Handler(r); pattern == "" {
+		id, action, _ := strings.Cut(rest, "/")
+		var h http.HandlerFunc
+		switch {
+		case r.Method == http.MethodPost && action == "orders":
+			h = m.apiBuy
+		case r.Method == http.MethodPost && action == "reservations":
+			h = m.apiReserve
+		case r.Method == http.MethodGet && action == "challenge":
+			h = m.apiChallenge
+		case r.Method == http.MethodGet && action == "":
+			h = m.apiSale
+		}
+		if h == nil || id == "" {
 			next.ServeHTTP(w, r)
 			return
 		}
+		r.SetPathValue("id", id)
 		defer func() {
 			if rec := recover(); rec != nil {
 				m.app.Logger().Error("sales: panic", "path", r.URL.Path, "panic", rec)
@@ -95,16 +105,23 @@ func (m *Module) front(next http.Handler) http.Handler {
 			}
 		}()
 		hd := w.Header()
-		hd.Set("Cache-Control", "no-store")
-		hd.Set("X-Content-Type-Options", "nosniff")
+		hd["Cache-Control"] = noStore
+		hd["X-Content-Type-Options"] = noSniff
 		if err := m.cop.Check(r); err != nil {
 			writeJSON(w, http.StatusForbidden, map[string]any{"status": 403, "message": m.t(r, nil, "error.csrf"), "data": map[string]any{"code": "cross_origin"}})
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
-		mux.ServeHTTP(w, r) // sets the path values
+		h(w, r)
 	})
 }
+
+// shared header values (net/http never changes them)
+var (
+	noStore  = []string{"no-store"}
+	noSniff  = []string{"nosniff"}
+	jsonType = []string{"application/json"}
+)
 
 func (m *Module) t(r *http.Request, b *buyer, key string, args ...any) string {
 	lang := ""
@@ -121,11 +138,31 @@ func (m *Module) fail(w http.ResponseWriter, r *http.Request, b *buyer, err erro
 	if !ok {
 		m.app.Logger().Error("sales: request failed", "path", r.URL.Path, "error", err)
 	}
-	writeJSON(w, p.Status, map[string]any{"status": p.Status, "message": m.t(r, b, p.Key), "data": map[string]any{"code": codeOf(err)}})
+	lang := ""
+	if b != nil {
+		lang = b.Language
+	}
+	l := ui.RequestLang(r, lang, ui.English)
+	// the same few answers are sent thousands of times a second at the
+	// opening: encode each once per language
+	k := failKey{p.Key, codeOf(err), l}
+	body, cached := m.failBodies.Load(k)
+	if !cached {
+		raw, _ := json.Marshal(map[string]any{"status": p.Status, "message": m.deps.UI.Catalog.T(l, p.Key), "data": map[string]any{"code": k.code}})
+		body, _ = m.failBodies.LoadOrStore(k, append(raw, '\n'))
+	}
+	w.Header()["Content-Type"] = jsonType
+	w.WriteHeader(p.Status)
+	_, _ = w.Write(body.([]byte))
+}
+
+type failKey struct {
+	key, code string
+	lang      ui.Lang
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
+	w.Header()["Content-Type"] = jsonType
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
 }
@@ -307,15 +344,10 @@ func (m *Module) apiBuy(w http.ResponseWriter, r *http.Request) {
 		m.fail(w, r, b, errNoKey)
 		return
 	}
-	var body buyBody
-	raw, err := decode(r, &body)
+	q, raw, err := decodeBuy(r)
 	if err != nil {
 		m.fail(w, r, b, err)
 		return
-	}
-	q := 1
-	if body.Quantity != nil {
-		q = *body.Quantity
 	}
 	o, replay, err := m.engine.Buy(r.Context(), BuyRequest{Sale: r.PathValue("id"), Member: b.ID, Quantity: q,
 		Key: key, BodyHash: bodyHash(raw), Now: m.deps.Now()})
@@ -348,6 +380,76 @@ func validKey(k string) bool {
 	return true
 }
 
+// decodeBuy reads a purchase body: {} or {"quantity": n}. The two shapes
+// every client sends are read by hand (the opening's hot path); anything
+// else goes through the strict JSON decoder. It returns the quantity and the
+// compacted body the idempotency check hashes.
+func decodeBuy(r *http.Request) (int, []byte, error) {
+	var buf [64]byte
+	n, err := io.ReadFull(r.Body, buf[:])
+	if err == nil { // 64 bytes or more: not one of the short shapes
+		rest, rerr := io.ReadAll(r.Body)
+		if rerr != nil {
+			return 0, nil, errBadBody
+		}
+		return decodeBuySlow(append(buf[:n:n], rest...))
+	}
+	if err != io.ErrUnexpectedEOF && err != io.EOF {
+		return 0, nil, errBadBody
+	}
+	raw := bytes.TrimSpace(buf[:n])
+	if len(raw) == 0 || string(raw) == "{}" {
+		return 1, []byte("{}"), nil
+	}
+	if q, ok := quantityOnly(raw); ok {
+		return q, []byte(`{"quantity":` + strconv.Itoa(q) + `}`), nil
+	}
+	return decodeBuySlow(raw)
+}
+
+// quantityOnly parses exactly {"quantity": <small integer>} with optional
+// spaces.
+func quantityOnly(b []byte) (int, bool) {
+	s := strings.TrimSpace(string(b))
+	s, ok := strings.CutPrefix(s, "{")
+	if !ok {
+		return 0, false
+	}
+	s, ok = strings.CutPrefix(strings.TrimSpace(s), `"quantity"`)
+	if !ok {
+		return 0, false
+	}
+	s, ok = strings.CutPrefix(strings.TrimSpace(s), ":")
+	if !ok {
+		return 0, false
+	}
+	s, ok = strings.CutSuffix(strings.TrimSpace(s), "}")
+	if !ok {
+		return 0, false
+	}
+	s = strings.TrimSpace(s)
+	if len(s) == 0 || len(s) > 4 || s[0] == '0' && len(s) > 1 {
+		return 0, false
+	}
+	q, err := strconv.Atoi(s)
+	if err != nil || q < 0 {
+		return 0, false
+	}
+	return q, true
+}
+
+func decodeBuySlow(raw []byte) (int, []byte, error) {
+	var body buyBody
+	compact, err := decodeBytes(raw, &body)
+	if err != nil {
+		return 0, nil, err
+	}
+	if body.Quantity == nil {
+		return 1, compact, nil
+	}
+	return *body.Quantity, compact, nil
+}
+
 // decode reads a small JSON object strictly (an empty body is {}) and
 // returns the compacted bytes it read.
 func decode(r *http.Request, dst any) ([]byte, error) {
@@ -355,6 +457,10 @@ func decode(r *http.Request, dst any) ([]byte, error) {
 	if err != nil {
 		return nil, errBadBody
 	}
+	return decodeBytes(raw, dst)
+}
+
+func decodeBytes(raw []byte, dst any) ([]byte, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 {
 		raw = []byte("{}")

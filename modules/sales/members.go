@@ -37,10 +37,23 @@ type buyers struct {
 	now func() time.Time
 	mu  sync.RWMutex
 	m   map[string]*buyer
+	// tokens remembers verified tokens: at the opening every member sends
+	// the same token again and again, and parsing a JWT twice per attempt
+	// would be most of the attempt's cost.
+	tokens map[string]verified
 }
 
+type verified struct {
+	b       *buyer
+	expires time.Time
+}
+
+// maxTokens bounds the verified-token cache (about 250 bytes an entry);
+// when full it starts over.
+const maxTokens = 500_000
+
 func newBuyers(app core.App, now func() time.Time) *buyers {
-	return &buyers{app: app, ttl: 10 * time.Minute, now: now, m: map[string]*buyer{}}
+	return &buyers{app: app, ttl: 10 * time.Minute, now: now, m: map[string]*buyer{}, tokens: map[string]verified{}}
 }
 
 func (c *buyers) forget(id string) {
@@ -61,6 +74,14 @@ func (c *buyers) fromRequest(r *http.Request) (*buyer, error) {
 	if token == "" {
 		return nil, errSignedOut
 	}
+	now := c.now()
+	c.mu.RLock()
+	v, ok := c.tokens[token]
+	current := ok && c.m[v.b.ID] == v.b // the member was not changed since
+	c.mu.RUnlock()
+	if current && now.Before(v.expires) && now.Sub(v.b.loaded) < c.ttl {
+		return v.b, nil
+	}
 	claims, err := security.ParseUnverifiedJWT(token)
 	if err != nil {
 		return nil, errSignedOut
@@ -77,6 +98,16 @@ func (c *buyers) fromRequest(r *http.Request) (*buyer, error) {
 	if _, err := security.ParseJWT(token, b.secret); err != nil {
 		return nil, errSignedOut
 	}
+	exp, err := claims.GetExpirationTime()
+	if err != nil || exp == nil {
+		return b, nil
+	}
+	c.mu.Lock()
+	if len(c.tokens) >= maxTokens {
+		clear(c.tokens)
+	}
+	c.tokens[token] = verified{b: b, expires: exp.Time}
+	c.mu.Unlock()
 	return b, nil
 }
 

@@ -65,6 +65,7 @@ type Module struct {
 	buyers     *buyers
 	store      *lazyWriter
 	cop        *http.CrossOriginProtection
+	failBodies sync.Map // failKey -> encoded answer
 	dirtyMu    sync.Mutex
 	dirty      map[string]bool
 	stopTicker chan struct{}

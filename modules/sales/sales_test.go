@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -35,12 +36,13 @@ func (f *fakeLive) Publish(ch string, v map[string]any) {
 }
 
 type env struct {
-	app   *tests.TestApp
-	mod   *Module
-	live  *fakeLive
-	clock *testutil.Clock
-	sale  *core.Record
-	base  string
+	app     *tests.TestApp
+	mod     *Module
+	live    *fakeLive
+	clock   *testutil.Clock
+	sale    *core.Record
+	base    string
+	handler http.Handler
 }
 
 // newEnv serves a sale whose reservations are open now and which opens in
@@ -60,7 +62,13 @@ func newEnv(t testing.TB, stock, perMember int) *env {
 	}
 	t.Cleanup(e.mod.Close)
 	e.sale = e.newSale(t, stock, perMember, nil)
-	e.base = testutil.Serve(t, e.app)
+	h, err := testutil.Handler(e.app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	e.base, e.handler = srv.URL, h
 	return e
 }
 

@@ -1,0 +1,181 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/pocketbase/dbx"
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/security"
+	"github.com/pocketbase/pocketbase/tools/types"
+	"golang.org/x/crypto/bcrypt"
+
+	_ "github.com/canyu/canyu/pb_migrations"
+)
+
+// setup creates the members (with verified phones), the sale and its
+// reservations straight in SQL (bcrypt would take hours for this many), and
+// writes every member's auth token to tokens.txt.
+func setup(dir string, p *plan) error {
+	app := core.NewBaseApp(core.BaseAppConfig{DataDir: dir})
+	if err := app.Bootstrap(); err != nil {
+		return err
+	}
+	defer app.ResetBootstrapState()
+	if err := app.RunAllMigrations(); err != nil {
+		return err
+	}
+	users, err := app.FindCollectionByNameOrId("users")
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	hash, _ := bcrypt.GenerateFromPassword([]byte("bench-password"), 4)
+	now := types.NowDateTime().String()
+	keys := make([]string, p.Members)
+	err = bulk(app, "INSERT INTO users (id, email, emailVisibility, verified, password, tokenKey, name, phone, phone_verified, created, updated) VALUES (?, ?, 0, 1, ?, ?, ?, ?, ?, ?, ?)",
+		p.Members, func(i int) []any {
+			keys[i] = security.RandomString(50)
+			return []any{memberID(i), fmt.Sprintf("bm%d@bench.canyu", i), string(hash), keys[i], fmt.Sprintf("Member %d", i),
+				fmt.Sprintf("+861%010d", i), now, now, now}
+		})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("setup: %d members in %s\n", p.Members, time.Since(start).Round(time.Millisecond))
+
+	switch p.Kind {
+	case "canyu":
+		err = setupCanyu(app, p)
+	case "naive":
+		err = setupNaive(app, p)
+	default:
+		err = fmt.Errorf("unknown kind %q", p.Kind)
+	}
+	if err != nil {
+		return err
+	}
+
+	f, err := os.Create(dir + "/tokens.txt")
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	for i, key := range keys {
+		r := core.NewRecord(users)
+		r.Id = memberID(i)
+		r.Set("tokenKey", key)
+		tok, err := r.NewAuthToken()
+		if err != nil {
+			return err
+		}
+		w.WriteString(tok + "\n")
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	fmt.Printf("setup: done in %s\n", time.Since(start).Round(time.Millisecond))
+	return f.Close()
+}
+
+func setupCanyu(app core.App, p *plan) error {
+	pc, _ := app.FindCollectionByNameOrId("sales_products")
+	product := core.NewRecord(pc)
+	product.Set("name", "Bench Phone")
+	product.Set("price_cents", 199900)
+	product.Set("currency", "CNY")
+	if err := app.Save(product); err != nil {
+		return err
+	}
+	sc, _ := app.FindCollectionByNameOrId("sales_sales")
+	now := time.Now()
+	newSale := func(title string, opens, closes, starts time.Time) (*core.Record, error) {
+		s := core.NewRecord(sc)
+		s.Set("product", product.Id)
+		s.Set("title", title)
+		s.Set("published", true)
+		s.Set("reserve_opens", opens)
+		s.Set("reserve_closes", closes)
+		s.Set("starts", starts)
+		s.Set("ends", starts.Add(time.Hour))
+		s.Set("stock", p.Stock)
+		s.Set("per_member", 1)
+		return s, app.Save(s)
+	}
+	res, err := newSale("Reservations", now.Add(-time.Minute), now.Add(3*time.Hour), now.Add(4*time.Hour))
+	if err != nil {
+		return err
+	}
+	sale, err := newSale("Red Tuesday", now.Add(-2*time.Hour), now.Add(-time.Hour), p.Opens)
+	if err != nil {
+		return err
+	}
+	p.ReserveSale, p.BuySale = res.Id, sale.Id
+	created := types.NowDateTime().String()
+	return bulk(app, "INSERT INTO sales_reservations (id, sale, member, number, answer, created) VALUES (?, ?, ?, ?, '', ?)",
+		p.Reserved, func(i int) []any { return []any{fmt.Sprintf("br%013d", i), sale.Id, memberID(i), i + 1, created} })
+}
+
+// setupNaive creates what a newcomer would: a products collection with a
+// stock field, the reservations, and an orders collection members create
+// through the REST API (the hook is in naiveServe).
+func setupNaive(app core.App, p *plan) error {
+	users, _ := app.FindCollectionByNameOrId("users")
+	products := core.NewBaseCollection("naive_products")
+	products.ListRule = types.Pointer("")
+	products.ViewRule = types.Pointer("")
+	products.Fields.Add(&core.TextField{Name: "name"}, &core.NumberField{Name: "stock", OnlyInt: true}, &core.DateField{Name: "starts"})
+	if err := app.Save(products); err != nil {
+		return err
+	}
+	reservations := core.NewBaseCollection("naive_reservations")
+	reservations.Fields.Add(&core.RelationField{Name: "member", CollectionId: users.Id, MaxSelect: 1},
+		&core.RelationField{Name: "product", CollectionId: products.Id, MaxSelect: 1})
+	reservations.AddIndex("idx_naive_reservations", true, "member, product", "")
+	if err := app.Save(reservations); err != nil {
+		return err
+	}
+	orders := core.NewBaseCollection("naive_orders")
+	orders.CreateRule = types.Pointer("@request.auth.id != '' && member = @request.auth.id")
+	orders.ViewRule = types.Pointer("member = @request.auth.id")
+	orders.Fields.Add(&core.RelationField{Name: "member", CollectionId: users.Id, MaxSelect: 1, Required: true},
+		&core.RelationField{Name: "product", CollectionId: products.Id, MaxSelect: 1, Required: true},
+		&core.AutodateField{Name: "created", OnCreate: true})
+	orders.AddIndex("idx_naive_orders", true, "member, product", "")
+	if err := app.Save(orders); err != nil {
+		return err
+	}
+	product := core.NewRecord(products)
+	product.Set("name", "Bench Phone")
+	product.Set("stock", p.Stock)
+	product.Set("starts", p.Opens)
+	if err := app.Save(product); err != nil {
+		return err
+	}
+	p.BuySale = product.Id
+	return bulk(app, "INSERT INTO naive_reservations (id, member, product) VALUES (?, ?, ?)",
+		p.Reserved, func(i int) []any { return []any{fmt.Sprintf("br%013d", i), memberID(i), product.Id} })
+}
+
+// bulk runs one prepared statement n times in a single transaction.
+func bulk(app core.App, query string, n int, args func(i int) []any) error {
+	d := app.NonconcurrentDB().(*dbx.DB).DB()
+	tx, err := d.BeginTx(context.Background(), nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	stmt, err := tx.Prepare(query)
+	if err != nil {
+		return err
+	}
+	for i := range n {
+		if _, err := stmt.Exec(args(i)...); err != nil {
+			return fmt.Errorf("row %d: %w", i, err)
+		}
+	}
+	return tx.Commit()
+}
