@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -110,6 +112,9 @@ type recorder struct {
 	lat      []time.Duration
 	statuses map[int]int
 	okAt     []time.Duration // when each 201 completed, from the start
+	acked    []string        // the ids of the orders the server confirmed
+	errs     int
+	firstErr error
 }
 
 func newRecorder() *recorder { return &recorder{statuses: map[int]int{}} }
@@ -120,6 +125,9 @@ type summary struct {
 	statuses map[int]int
 	okAt     []time.Duration
 	elapsed  time.Duration
+	acked    []string
+	errs     int
+	firstErr error
 }
 
 func merge(rs []*recorder, elapsed time.Duration) summary {
@@ -127,6 +135,11 @@ func merge(rs []*recorder, elapsed time.Duration) summary {
 	for _, r := range rs {
 		s.lat = append(s.lat, r.lat...)
 		s.okAt = append(s.okAt, r.okAt...)
+		s.acked = append(s.acked, r.acked...)
+		s.errs += r.errs
+		if s.firstErr == nil {
+			s.firstErr = r.firstErr
+		}
 		for k, v := range r.statuses {
 			s.statuses[k] += v
 		}
@@ -157,6 +170,9 @@ func (s summary) print(what string) {
 		fmt.Printf("  %d: %d", k, s.statuses[k])
 	}
 	fmt.Println()
+	if s.errs > 0 {
+		fmt.Printf("  connection errors: %d (first: %v)\n", s.errs, s.firstErr)
+	}
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
@@ -200,11 +216,17 @@ func timed(c *conn, r *recorder, start time.Time, method, path, token string, ex
 	t := time.Now()
 	status, b, err := c.do(method, path, token, extra, body)
 	if err != nil {
-		log.Fatalf("%s %s: %v", method, path, err)
+		r.errs++
+		if r.firstErr == nil {
+			r.firstErr = fmt.Errorf("%s %s: %w", method, path, err)
+		}
+		return nil, 0
 	}
 	r.lat = append(r.lat, time.Since(t))
 	r.statuses[status]++
-	if status == http.StatusCreated {
+	// a purchase or reservation confirmed: Canyu answers 201, PocketBase's
+	// record create 200
+	if status == http.StatusCreated || method == http.MethodPost && status == http.StatusOK {
 		r.okAt = append(r.okAt, time.Since(start))
 	}
 	return b, status
@@ -224,6 +246,9 @@ func reserve(p plan, tokens []string, addr string, conns int, duration time.Dura
 			return false
 		}
 		b, status := timed(c, r, start, "GET", path+"/challenge", pool[n], nil, nil)
+		if status == 0 {
+			return false
+		}
 		var ch struct {
 			Challenge string `json:"challenge"`
 			Bits      int    `json:"bits"`
@@ -242,8 +267,8 @@ func reserve(p plan, tokens []string, addr string, conns int, duration time.Dura
 			return false
 		}
 		body, _ := json.Marshal(map[string]string{"challenge": proofs[n].challenge, "nonce": proofs[n].nonce})
-		timed(c, r, start, "POST", path+"/reservations", pool[n], nil, body)
-		return true
+		_, status := timed(c, r, start, "POST", path+"/reservations", pool[n], nil, body)
+		return status != 0
 	})
 	res.print("reservations (POST, each durable before its 201)")
 	fmt.Printf("  reservations stored: %d = %.0f/s\n", res.statuses[201], float64(res.statuses[201])/res.elapsed.Seconds())
@@ -253,7 +278,7 @@ func reserve(p plan, tokens []string, addr string, conns int, duration time.Dura
 // with their connections open; at the opening every connection sends
 // purchase attempts back to back, each from a random member with a fresh
 // idempotency key.
-func buy(p plan, tokens []string, addr string, conns int, duration time.Duration) {
+func buy(p plan, tokens []string, addr string, conns int, duration time.Duration, ackedFile string) {
 	cs := dialAll(addr, conns)
 	crowd := p.Reserved + p.Unreserved
 	var path, viewPath string
@@ -268,8 +293,8 @@ func buy(p plan, tokens []string, addr string, conns int, duration time.Duration
 		if n >= int64(crowd) {
 			return false
 		}
-		timed(c, r, start, "GET", viewPath, tokens[n], nil, nil)
-		return true
+		_, status := timed(c, r, start, "GET", viewPath, tokens[n], nil, nil)
+		return status != 0
 	})
 	warm.print("sale page views before the opening (GET)")
 	if wait := time.Until(p.Opens); wait > 0 {
@@ -290,16 +315,42 @@ func buy(p plan, tokens []string, addr string, conns int, duration time.Duration
 		} else {
 			body = []byte(`{"member":"` + memberID(i) + `","product":"` + p.BuySale + `"}`)
 		}
-		timed(c, r, start, "POST", path, tokens[i], extra, body)
-		return true
+		b, status := timed(c, r, start, "POST", path, tokens[i], extra, body)
+		if status == http.StatusCreated || status == http.StatusOK {
+			if id := orderID(b); id != "" {
+				r.acked = append(r.acked, id)
+			}
+		}
+		return status != 0
 	})
 	res.print(fmt.Sprintf("purchase attempts (POST, %d keep-alive connections)", conns))
 	if len(res.okAt) > 0 {
 		fmt.Printf("  orders: %d; first at %s, last at %s after the opening\n", len(res.okAt), ms(res.okAt[0]), ms(res.okAt[len(res.okAt)-1]))
+	}
+	if ackedFile != "" {
+		if err := os.WriteFile(ackedFile, []byte(strings.Join(res.acked, "\n")+"\n"), 0o644); err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("  %d acknowledged order ids written to %s\n", len(res.acked), ackedFile)
 	}
 	if len(res.okAt) >= p.Stock {
 		fmt.Printf("  sold out (%d units) in %s\n", p.Stock, ms(res.okAt[p.Stock-1]))
 	} else {
 		fmt.Printf("  NOT sold out: %d of %d units in %s\n", len(res.okAt), p.Stock, res.elapsed.Round(time.Millisecond))
 	}
+}
+
+// orderID finds "id":"..." in an answer, the first id being the order's
+// (canyu) or the record's (naive).
+func orderID(b []byte) string {
+	i := bytes.Index(b, []byte(`"id":"`))
+	if i < 0 {
+		return ""
+	}
+	rest := b[i+6:]
+	j := bytes.IndexByte(rest, '"')
+	if j < 0 {
+		return ""
+	}
+	return string(rest[:j])
 }

@@ -51,6 +51,7 @@ func main() {
 	powBits := flag.Int("pow-bits", 4, "setup/reserve: proof-of-work difficulty the server was started with")
 	conns := flag.Int("conns", 1000, "keep-alive connections")
 	duration := flag.Duration("duration", 10*time.Second, "how long to send")
+	acked := flag.String("acked", "", "buy: write the ids of confirmed orders here; verify: check each is stored")
 	flag.Parse()
 	if !strings.HasPrefix(*addr, "127.") && !strings.HasPrefix(*addr, "localhost:") {
 		log.Fatal("salesbench only targets loopback addresses")
@@ -73,9 +74,9 @@ func main() {
 		reserve(readPlan(*dir), readTokens(*dir), *addr, *conns, *duration)
 	case "buy":
 		debug.SetGCPercent(400)
-		buy(readPlan(*dir), readTokens(*dir), *addr, *conns, *duration)
+		buy(readPlan(*dir), readTokens(*dir), *addr, *conns, *duration, *acked)
 	case "verify":
-		if err := verify(*dir, readPlan(*dir)); err != nil {
+		if err := verify(*dir, readPlan(*dir), *acked); err != nil {
 			log.Fatal(err)
 		}
 	default:

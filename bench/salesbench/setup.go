@@ -123,6 +123,12 @@ func setupCanyu(app core.App, p *plan) error {
 // stock field, the reservations, and an orders collection members create
 // through the REST API (the hook is in naiveServe).
 func setupNaive(app core.App, p *plan) error {
+	// PocketBase's defaults: Canyu's migrations switched the rate limiter on
+	settings := app.Settings()
+	settings.RateLimits.Enabled = false
+	if err := app.Save(settings); err != nil {
+		return err
+	}
 	users, _ := app.FindCollectionByNameOrId("users")
 	products := core.NewBaseCollection("naive_products")
 	products.ListRule = types.Pointer("")

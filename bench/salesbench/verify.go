@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"strings"
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
@@ -10,7 +12,7 @@ import (
 // verify checks the data a run left, with the server stopped: the integrity
 // of the database, no oversell, nobody above the limit, no order from a
 // member who did not reserve, and stock = initial - orders.
-func verify(dir string, p plan) error {
+func verify(dir string, p plan, ackedFile string) error {
 	app := core.NewBaseApp(core.BaseAppConfig{DataDir: dir})
 	if err := app.Bootstrap(); err != nil {
 		return err
@@ -50,9 +52,28 @@ func verify(dir string, p plan) error {
 			return err
 		}
 	}
+	missing := 0
+	if ackedFile != "" {
+		b, err := os.ReadFile(ackedFile)
+		if err != nil {
+			return err
+		}
+		table := map[string]string{"canyu": "sales_orders", "naive": "naive_orders"}[p.Kind]
+		ids := strings.Fields(string(b))
+		for _, id := range ids {
+			var n int
+			if err := app.DB().NewQuery("SELECT COUNT(*) FROM " + table + " WHERE id = {:id}").Bind(dbx.Params{"id": id}).Row(&n); err != nil {
+				return err
+			}
+			if n != 1 {
+				missing++
+			}
+		}
+		fmt.Printf("verify: %d acknowledged orders, %d missing from the database\n", len(ids), missing)
+	}
 	fmt.Printf("verify: integrity_check=%s orders=%d stock=%d remaining=%d max-per-member=%d from-unreserved=%d\n",
 		integrity, orders, p.Stock, remaining, maxPer, unreserved)
-	if integrity != "ok" || orders > p.Stock || remaining != p.Stock-orders || remaining < 0 || maxPer > 1 || unreserved != 0 {
+	if missing > 0 || integrity != "ok" || orders > p.Stock || remaining != p.Stock-orders || remaining < 0 || maxPer > 1 || unreserved != 0 {
 		return fmt.Errorf("verify: FAILED")
 	}
 	fmt.Println("verify: ok")
