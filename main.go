@@ -29,8 +29,10 @@ func main() {
 	tuneRuntime(cfg.App)
 
 	app := pocketbase.NewWithConfig(pocketbase.Config{
-		DefaultDataDir: cfg.App.DataDir,
-		DefaultDev:     cfg.App.Dev,
+		DefaultDataDir:   cfg.App.DataDir,
+		DefaultDev:       cfg.App.Dev,
+		DataMaxOpenConns: cfg.App.DBConnections,
+		DataMaxIdleConns: cfg.App.DBConnections,
 	})
 	app.RootCmd.Use = "canyu"
 	app.RootCmd.Short = "Canyu: a participation suite for brands and their communities"

@@ -46,16 +46,17 @@ func newSite(t *testing.T) (core.App, *Modules, string) {
 	}
 	// as apis.Serve does: the dashboard beside our catch-all routes
 	r.GET("/_/{path...}", apis.Static(pbui.DistDirFS, false))
-	var h http.Handler
-	err = app.OnServe().Trigger(&core.ServeEvent{App: app, Router: r}, func(e *core.ServeEvent) error {
-		var err error
-		h, err = e.Router.BuildMux()
+	se := &core.ServeEvent{App: app, Router: r, Server: &http.Server{}}
+	err = app.OnServe().Trigger(se, func(e *core.ServeEvent) error {
+		h, err := e.Router.BuildMux()
+		e.Server.Handler = h
 		return err
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(h)
+	// modules may wrap the router after Next, as under serve
+	srv := httptest.NewServer(se.Server.Handler)
 	t.Cleanup(srv.Close)
 	return app, mods, srv.URL
 }

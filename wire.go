@@ -79,7 +79,11 @@ func wire(app core.App, cfg config.Config, o Overrides) (*Modules, error) {
 		if mods.Live != nil {
 			deps.Live = mods.Live
 		}
-		mods.List = append(mods.List, sales.New(cfg.Sales, deps))
+		s := sales.New(cfg.Sales, deps)
+		if mods.Live != nil {
+			mods.Live.Allow("sale-console:", s.ConsoleRule) // staff only
+		}
+		mods.List = append(mods.List, s)
 	}
 
 	if cfg.Plugins.Enabled {

@@ -48,6 +48,10 @@ type AppConfig struct {
 	DataDir string `mapstructure:"data_dir"`
 	// Dev prints SQL statements and sends mail to the log.
 	Dev bool `mapstructure:"dev"`
+	// DBConnections is the most connections reading the database at once;
+	// they stay open (a connection opened under load costs more than the
+	// query it serves, and takes locks the single writer then waits on).
+	DBConnections int `mapstructure:"db_connections"`
 	// GCPercent is the Go garbage collector's target (GOGC): a higher value
 	// trades memory for CPU at peaks. The GOGC variable, when set, wins.
 	GCPercent int `mapstructure:"gc_percent"`
@@ -62,11 +66,12 @@ type AppConfig struct {
 func Default() Config {
 	return Config{
 		App: AppConfig{
-			Name:      "Canyu",
-			PublicURL: "http://127.0.0.1:8090",
-			DataDir:   "pb_data",
-			Dev:       false,
-			GCPercent: 400,
+			Name:          "Canyu",
+			PublicURL:     "http://127.0.0.1:8090",
+			DataDir:       "pb_data",
+			Dev:           false,
+			GCPercent:     400,
+			DBConnections: 64,
 		},
 		UI:       ui.DefaultConfig(),
 		Members:  members.DefaultConfig(),
@@ -116,6 +121,9 @@ func (c Config) Validate() error {
 	var errs []error
 	if !strings.HasPrefix(c.App.PublicURL, "http://") && !strings.HasPrefix(c.App.PublicURL, "https://") {
 		errs = append(errs, fmt.Errorf("config: app.public_url %q must start with http:// or https://", c.App.PublicURL))
+	}
+	if c.App.DBConnections < 1 || c.App.DBConnections > 1000 {
+		errs = append(errs, errors.New("config: app.db_connections must be between 1 and 1000"))
 	}
 	if c.App.GCPercent < -1 || c.App.MemoryLimitMB < 0 {
 		errs = append(errs, errors.New("config: app.gc_percent must be -1 (off) or more, app.memory_limit_mb 0 or more"))

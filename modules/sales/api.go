@@ -38,6 +38,11 @@ var problems = []problem.Rule{
 	{Err: ErrKeyReused, P: problem.P{Status: http.StatusUnprocessableEntity, Key: "sales.err.key_reused"}},
 	{Err: ErrKeyInFlight, P: problem.P{Status: http.StatusConflict, Key: "sales.err.in_flight"}},
 	{Err: ErrTooFast, P: problem.P{Status: http.StatusTooManyRequests, Key: "sales.err.too_fast"}},
+	{Err: ErrFCodeUnknown, P: problem.P{Status: http.StatusNotFound, Key: "sales.err.fcode_unknown"}},
+	{Err: ErrFCodeUsed, P: problem.P{Status: http.StatusConflict, Key: "sales.err.fcode_used"}},
+	{Err: ErrFCodeExpired, P: problem.P{Status: http.StatusGone, Key: "sales.err.fcode_expired"}},
+	{Err: ErrFCodeOtherSale, P: problem.P{Status: http.StatusBadRequest, Key: "sales.err.fcode_other"}},
+	{Err: ErrBadBatch, P: problem.P{Status: http.StatusBadRequest, Key: "sales.err.batch"}},
 	{Err: ErrUnavailable, P: problem.P{Status: http.StatusServiceUnavailable, Key: "sales.err.unavailable"}},
 	{Err: ErrPhoneRequired, P: problem.P{Status: http.StatusForbidden, Key: "sales.err.phone"}},
 	{Err: ErrAccountTooYoung, P: problem.P{Status: http.StatusForbidden, Key: "sales.err.too_young"}},
@@ -56,12 +61,14 @@ var codes = map[error]string{
 	ErrKeyReused: "key_reused", ErrKeyInFlight: "in_flight", ErrTooFast: "too_fast", ErrUnavailable: "unavailable",
 	ErrPhoneRequired: "phone_required", ErrAccountTooYoung: "account_too_young", ErrStaffOnly: "staff_only",
 	ErrBadProof: "bad_proof", errSignedOut: "signed_out", errBadBody: "bad_body", errNoKey: "bad_key",
+	ErrFCodeUnknown: "fcode_unknown", ErrFCodeUsed: "fcode_used", ErrFCodeExpired: "fcode_expired",
+	ErrFCodeOtherSale: "fcode_other_sale", ErrBadBatch: "bad_batch",
 }
 
 func codeOf(err error) string {
-	for e, c := range codes {
-		if errors.Is(err, e) {
-			return c
+	for _, r := range problems { // in table order: the most specific first
+		if errors.Is(err, r.Err) {
+			return codes[r.Err]
 		}
 	}
 	return "error"
@@ -314,7 +321,8 @@ func (m *Module) Reserve(ctx context.Context, saleID string, b *buyer, body rese
 }
 
 type buyBody struct {
-	Quantity *int `json:"quantity"`
+	Quantity *int   `json:"quantity"`
+	FCode    string `json:"fcode"`
 }
 
 // OrderView is an order as the API answers it.
@@ -344,13 +352,17 @@ func (m *Module) apiBuy(w http.ResponseWriter, r *http.Request) {
 		m.fail(w, r, b, errNoKey)
 		return
 	}
-	q, raw, err := decodeBuy(r)
+	q, fcode, raw, err := decodeBuy(r)
 	if err != nil {
 		m.fail(w, r, b, err)
 		return
 	}
-	o, replay, err := m.engine.Buy(r.Context(), BuyRequest{Sale: r.PathValue("id"), Member: b.ID, Quantity: q,
-		Key: key, BodyHash: bodyHash(raw), Now: m.deps.Now()})
+	req := BuyRequest{Sale: r.PathValue("id"), Member: b.ID, Quantity: q, Key: key, BodyHash: bodyHash(raw), Now: m.deps.Now()}
+	if err := m.withFCode(&req, fcode); err != nil {
+		m.fail(w, r, b, err)
+		return
+	}
+	o, replay, err := m.engine.Buy(r.Context(), req)
 	if err != nil {
 		m.fail(w, r, b, err)
 		return
@@ -359,6 +371,23 @@ func (m *Module) apiBuy(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Idempotent-Replayed", "true")
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"order": viewOf(o), "message": m.t(r, b, "sales.ok.order")})
+}
+
+// withFCode lets an F-code stand in for a missing reservation. A member
+// who reserved keeps the code for another day.
+func (m *Module) withFCode(req *BuyRequest, fcode string) error {
+	if fcode == "" || m.engine.Reserved(req.Sale, req.Member) != 0 {
+		return nil
+	}
+	if _, ok := m.engine.Info(req.Sale); !ok {
+		return ErrUnknownSale
+	}
+	code := NormalizeFCode(fcode)
+	if err := m.checkFCode(code, req.Sale, req.Now); err != nil {
+		return err
+	}
+	req.FCode = code
+	return nil
 }
 
 // bodyHash identifies a request body for the idempotency check.
@@ -384,25 +413,25 @@ func validKey(k string) bool {
 // every client sends are read by hand (the opening's hot path); anything
 // else goes through the strict JSON decoder. It returns the quantity and the
 // compacted body the idempotency check hashes.
-func decodeBuy(r *http.Request) (int, []byte, error) {
+func decodeBuy(r *http.Request) (quantity int, fcode string, compact []byte, err error) {
 	var buf [64]byte
 	n, err := io.ReadFull(r.Body, buf[:])
 	if err == nil { // 64 bytes or more: not one of the short shapes
 		rest, rerr := io.ReadAll(r.Body)
 		if rerr != nil {
-			return 0, nil, errBadBody
+			return 0, "", nil, errBadBody
 		}
 		return decodeBuySlow(append(buf[:n:n], rest...))
 	}
 	if err != io.ErrUnexpectedEOF && err != io.EOF {
-		return 0, nil, errBadBody
+		return 0, "", nil, errBadBody
 	}
 	raw := bytes.TrimSpace(buf[:n])
 	if len(raw) == 0 || string(raw) == "{}" {
-		return 1, []byte("{}"), nil
+		return 1, "", []byte("{}"), nil
 	}
 	if q, ok := quantityOnly(raw); ok {
-		return q, []byte(`{"quantity":` + strconv.Itoa(q) + `}`), nil
+		return q, "", []byte(`{"quantity":` + strconv.Itoa(q) + `}`), nil
 	}
 	return decodeBuySlow(raw)
 }
@@ -438,16 +467,16 @@ func quantityOnly(b []byte) (int, bool) {
 	return q, true
 }
 
-func decodeBuySlow(raw []byte) (int, []byte, error) {
+func decodeBuySlow(raw []byte) (int, string, []byte, error) {
 	var body buyBody
 	compact, err := decodeBytes(raw, &body)
 	if err != nil {
-		return 0, nil, err
+		return 0, "", nil, err
 	}
 	if body.Quantity == nil {
-		return 1, compact, nil
+		return 1, body.FCode, compact, nil
 	}
-	return *body.Quantity, compact, nil
+	return *body.Quantity, body.FCode, compact, nil
 }
 
 // decode reads a small JSON object strictly (an empty body is {}) and

@@ -1,6 +1,7 @@
 package sales
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -44,4 +45,54 @@ func BenchmarkBuyHandler(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkReserveHandler measures a reservation in process: token check,
+// proof of work, engine, and the durable group commit.
+func BenchmarkReserveHandler(b *testing.B) {
+	e := newEnv(b, 1, 1)
+	e.clock.Advance(-time.Minute) // reservations open
+	h := e.handler
+	type prepared struct{ token, body string }
+	reqs := make([]prepared, b.N)
+	for i := range reqs {
+		m := testutil.Member(b, e.app, fmt.Sprintf("r%d@example.com", i), "R")
+		m.Set("phone", fmt.Sprintf("+8613%09d", i))
+		m.Set("phone_verified", e.clock.Now())
+		if err := e.app.Save(m); err != nil {
+			b.Fatal(err)
+		}
+		// the member opens the sale page and fetches a challenge first
+		token := testutil.Token(b, m)
+		req := httptest.NewRequest("GET", "/api/sales/"+e.sale.Id+"/challenge", nil)
+		req.Header.Set("Authorization", token)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		var c struct{ Challenge string }
+		if err := json.Unmarshal(w.Body.Bytes(), &c); err != nil || w.Code != 200 {
+			b.Fatalf("challenge = %d %s", w.Code, w.Body)
+		}
+		reqs[i] = prepared{token, fmt.Sprintf(`{"challenge":%q,"nonce":%q}`, c.Challenge, Solve(c.Challenge, e.mod.Challenges().Bits()))}
+	}
+	var n atomic.Int64
+	path := "/api/sales/" + e.sale.Id + "/reservations"
+	b.ResetTimer()
+	b.SetParallelism(64) // many members at once, as at a launch: the writer groups their rows
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			r := reqs[n.Add(1)-1]
+			req := httptest.NewRequest("POST", path, strings.NewReader(r.body))
+			req.Header.Set("Authorization", r.token)
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, req)
+			if w.Code != http.StatusCreated {
+				b.Fatalf("status %d: %s", w.Code, w.Body)
+			}
+		}
+	})
+	b.StopTimer()
+	if wr, err := e.mod.Writer(); err == nil && wr.Groups.Load() > 0 {
+		b.ReportMetric(float64(wr.Rows.Load())/float64(wr.Groups.Load()), "rows/group")
+		b.ReportMetric(float64(wr.Busy.Load())/1e6/float64(wr.Groups.Load()), "ms/group")
+	}
 }

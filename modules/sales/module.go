@@ -66,9 +66,10 @@ type Module struct {
 	store      *lazyWriter
 	cop        *http.CrossOriginProtection
 	failBodies sync.Map // failKey -> encoded answer
-	dirtyMu    sync.Mutex
-	dirty      map[string]bool
+	tickMu     sync.Mutex
 	stopTicker chan struct{}
+	published  map[string]Counters // what the ticker last published, per sale
+	rates      rates
 }
 
 // New returns the module; Register binds it to an app.
@@ -79,10 +80,10 @@ func New(cfg Config, deps Deps) *Module {
 	if deps.Live == nil {
 		deps.Live = nopPublisher{}
 	}
-	m := &Module{cfg: cfg, deps: deps, dirty: map[string]bool{}, challenges: NewChallenges(cfg.PowBits, cfg.PowTTL)}
+	m := &Module{cfg: cfg, deps: deps, published: map[string]Counters{}, challenges: NewChallenges(cfg.PowBits, cfg.PowTTL)}
 	m.store = &lazyWriter{maxGroup: cfg.MaxGroup}
 	m.engine = NewEngine(m.store, EngineConfig{OrderExpiry: cfg.OrderExpiry, AttemptsPerSecond: cfg.AttemptsPerSecond,
-		NewID: core.GenerateDefaultRandomId, Changed: m.markDirty})
+		NewID: NewID})
 	return m
 }
 
@@ -186,12 +187,12 @@ func (m *Module) Register(app core.App) error {
 
 // Close stops the ticker and commits what the writer holds.
 func (m *Module) Close() {
-	m.dirtyMu.Lock()
+	m.tickMu.Lock()
 	if m.stopTicker != nil {
 		close(m.stopTicker)
 		m.stopTicker = nil
 	}
-	m.dirtyMu.Unlock()
+	m.tickMu.Unlock()
 	m.store.close()
 }
 
@@ -270,17 +271,12 @@ func (m *Module) ExpireOrders() (int, error) {
 	return len(rows), nil
 }
 
-func (m *Module) markDirty(id string) {
-	m.dirtyMu.Lock()
-	m.dirty[id] = true
-	m.dirtyMu.Unlock()
-}
-
-// startTicker publishes the counters of changed sales ten times a second
-// (the live hub coalesces further per channel).
+// startTicker publishes the counters of every loaded sale that changed,
+// ten times a second (the live hub coalesces further per channel): the
+// public figures on sale:<id>, the console's on sale-console:<id>.
 func (m *Module) startTicker() {
-	m.dirtyMu.Lock()
-	defer m.dirtyMu.Unlock()
+	m.tickMu.Lock()
+	defer m.tickMu.Unlock()
 	if m.stopTicker != nil {
 		return
 	}
@@ -294,26 +290,36 @@ func (m *Module) startTicker() {
 			case <-stop:
 				return
 			case <-t.C:
-				m.publishDirty()
+				m.publish()
 			}
 		}
 	}()
 }
 
-func (m *Module) publishDirty() {
-	m.dirtyMu.Lock()
-	ids := make([]string, 0, len(m.dirty))
-	for id := range m.dirty {
-		ids = append(ids, id)
-	}
-	clear(m.dirty)
-	m.dirtyMu.Unlock()
-	for _, id := range ids {
-		if c, ok := m.engine.Counters(id); ok {
-			m.deps.Live.Publish("sale:"+id, publicCounters(c))
+// publish sends the figures of the sales whose counters moved.
+func (m *Module) publish() {
+	now := m.deps.Now()
+	for _, id := range m.engine.Sales() {
+		c, ok := m.engine.Counters(id)
+		if !ok {
+			continue
 		}
+		m.tickMu.Lock()
+		last, seen := m.published[id]
+		moved := !seen || last.Reserved != c.Reserved || last.Sold != c.Sold || last.Remaining != c.Remaining || last.Attempts != c.Attempts
+		m.published[id] = c
+		perSecond := m.rates.perSecond(id, c.Attempts, now)
+		m.tickMu.Unlock()
+		if !moved && perSecond == 0 {
+			continue
+		}
+		m.deps.Live.Publish("sale:"+id, publicCounters(c))
+		m.deps.Live.Publish(ConsoleChannel(id), consoleFigures(c, perSecond))
 	}
 }
+
+// ConsoleRule lets only staff follow a console channel (for the live hub).
+func (m *Module) ConsoleRule(member *core.Record, _ string) bool { return isStaff(member) }
 
 func publicCounters(c Counters) map[string]any {
 	return map[string]any{"reserved": c.Reserved, "remaining": c.Remaining, "sold": c.Sold, "answers": c.Answers}

@@ -9,8 +9,10 @@ import (
 	"strconv"
 
 	"github.com/pocketbase/dbx"
+	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 
+	"github.com/canyu/canyu/modules/internal/access"
 	"github.com/canyu/canyu/modules/internal/problem"
 )
 
@@ -24,6 +26,16 @@ func (m *Module) routes(se *core.ServeEvent) {
 	members.GET("/orders", h(m.myOrders))
 	members.POST("/{id}/buy", h(m.buyForm))
 	members.POST("/orders/{id}/cancel", h(m.cancelForm))
+	staff := access.RequireRole(access.RoleStaff)
+	members.GET("/{id}/console", h(m.console)).Bind(staff)
+	members.POST("/{id}/stock", h(m.addStock)).Bind(staff)
+
+	// the purchase path is served by front; these are PocketBase routes
+	api := r.Group("/api/sales")
+	api.Bind(apis.RequireAuth("users"), staff)
+	api.POST("/fcodes", m.apiIssueFCodes)
+	api.POST("/{id}/stock", m.apiAddStock)
+	api.GET("/{id}/orders.csv", m.exportOrders)
 }
 
 // Product is a product as pages show it.
@@ -55,6 +67,7 @@ type SalePage struct {
 	Orders  []OrderRow
 	Error   string
 	Ok      string
+	Staff   bool
 }
 
 // OrdersPage lists a member's orders.
@@ -119,6 +132,7 @@ func (m *Module) saleData(e *core.RequestEvent, id string) (SalePage, error) {
 	}
 	page := SalePage{Sale: v, Product: m.product(e.App, rec.GetString("product")), Bits: m.challenges.Bits(), Key: newKey()}
 	if e.Auth != nil {
+		page.Staff = isStaff(e.Auth)
 		page.Reservation = m.engine.Reserved(id, e.Auth.Id)
 		if page.Reservation == 0 {
 			info, _ := m.engine.Info(id)
@@ -164,8 +178,12 @@ func (m *Module) buyForm(e *core.RequestEvent) error {
 	if q == 0 {
 		q = 1
 	}
-	_, _, err := m.engine.Buy(e.Request.Context(), BuyRequest{Sale: id, Member: e.Auth.Id, Quantity: q, Key: key,
-		BodyHash: strconv.Itoa(q), Now: m.deps.Now()})
+	fcode := e.Request.FormValue("fcode")
+	req := BuyRequest{Sale: id, Member: e.Auth.Id, Quantity: q, Key: key, BodyHash: strconv.Itoa(q) + "/" + fcode, Now: m.deps.Now()}
+	err := m.withFCode(&req, fcode)
+	if err == nil {
+		_, _, err = m.engine.Buy(e.Request.Context(), req)
+	}
 	if err == nil {
 		return e.Redirect(http.StatusSeeOther, "/sales/"+id+"?ok=order")
 	}

@@ -24,11 +24,12 @@ var ErrBadProof = errors.New("sales: bad proof of work")
 // accepted once; the set of used ids is kept until they expire, and a
 // restart (new key) voids every challenge issued before it.
 type Challenges struct {
-	key  [32]byte
-	bits int
-	ttl  time.Duration
-	mu   sync.Mutex
-	used map[string]time.Time
+	key       [32]byte
+	bits      int
+	ttl       time.Duration
+	mu        sync.Mutex
+	used      map[string]time.Time
+	nextSweep time.Time
 }
 
 // NewChallenges returns puzzles of the given difficulty, valid for ttl.
@@ -81,12 +82,13 @@ func (c *Challenges) Verify(challenge, nonce, sale, member string, now time.Time
 	if _, seen := c.used[parts[3]]; seen {
 		return ErrBadProof
 	}
-	if len(c.used) > 1024 {
+	if now.After(c.nextSweep) { // forget expired ids now and then, not on every proof
 		for id, until := range c.used {
 			if now.After(until) {
 				delete(c.used, id)
 			}
 		}
+		c.nextSweep = now.Add(c.ttl / 4)
 	}
 	c.used[parts[3]] = time.Unix(exp, 0)
 	return nil

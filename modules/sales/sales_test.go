@@ -189,7 +189,7 @@ func TestReserveThenBuy(t *testing.T) {
 	if again := e.reserve(t, ann, ""); again.Status != http.StatusOK || again.Body["number"] != 1.0 {
 		t.Errorf("second reserve = %d %v, want 200 and the same number", again.Status, again.Body)
 	}
-	e.mod.publishDirty()
+	e.mod.publish()
 	if got := e.live.last["sale:"+e.sale.Id]["reserved"]; got != int64(1) {
 		t.Errorf("live reserved = %v, want 1", got)
 	}

@@ -1,0 +1,185 @@
+package sales
+
+import (
+	"encoding/csv"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/pocketbase/dbx"
+	"github.com/pocketbase/pocketbase/core"
+
+	"github.com/canyu/canyu/modules/internal/problem"
+)
+
+// ConsoleChannel is the live channel of a sale's staff console.
+func ConsoleChannel(saleID string) string { return "sale-console:" + saleID }
+
+// ConsolePage is the staff's live view of a sale.
+type ConsolePage struct {
+	Sale     SaleView
+	Counters Counters
+	Reasons  []string
+	Error    string
+	Ok       string
+}
+
+// consoleFigures are what the console channel carries.
+func consoleFigures(c Counters, perSecond int64) map[string]any {
+	rej := map[string]any{}
+	for k, v := range c.Rejected {
+		rej[k] = v
+	}
+	return map[string]any{"reserved": c.Reserved, "remaining": c.Remaining, "sold": c.Sold, "stock": c.Stock,
+		"attempts": c.Attempts, "per_second": perSecond, "rejected": rej}
+}
+
+func (m *Module) console(e *core.RequestEvent) error {
+	id := e.Request.PathValue("id")
+	v, err := m.View(id, m.deps.Now())
+	if err != nil {
+		return m.deps.UI.Error(e, http.StatusNotFound, "sales.err.unknown")
+	}
+	c, _ := m.engine.Counters(id)
+	page := ConsolePage{Sale: v, Counters: c, Reasons: ReasonNames[:]}
+	switch e.Request.URL.Query().Get("ok") {
+	case "stock":
+		page.Ok = "sales.console.stock_ok"
+	}
+	if k := e.Request.URL.Query().Get("error"); k != "" {
+		page.Error = "sales.console.stock_error"
+	}
+	return m.deps.UI.Render(e, http.StatusOK, "sales/console", page)
+}
+
+// addStock adds units to a sale while it runs (the form of the console).
+func (m *Module) addStock(e *core.RequestEvent) error {
+	id := e.Request.PathValue("id")
+	add, err := strconv.Atoi(e.Request.FormValue("add"))
+	if err != nil || add == 0 {
+		return e.Redirect(http.StatusSeeOther, "/sales/"+id+"/console?error=stock")
+	}
+	if err := m.AddStock(id, e.Auth.Id, add); err != nil {
+		return e.Redirect(http.StatusSeeOther, "/sales/"+id+"/console?error=stock")
+	}
+	return e.Redirect(http.StatusSeeOther, "/sales/"+id+"/console?ok=stock")
+}
+
+// AddStock changes a sale's stock by add units (negative takes back unsold
+// ones) and logs it. The engine follows through the record hooks.
+func (m *Module) AddStock(saleID, actor string, add int) error {
+	return m.app.RunInTransaction(func(tx core.App) error {
+		rec, err := tx.FindRecordById(Sales, saleID)
+		if err != nil {
+			return ErrUnknownSale
+		}
+		before := rec.GetInt("stock")
+		rec.Set("stock", before+add)
+		if err := tx.Save(rec); err != nil {
+			return err
+		}
+		return audit(tx, "stock.changed", actor, saleID, map[string]any{"from": before, "to": before + add}, m.deps.Now())
+	})
+}
+
+func (m *Module) apiAddStock(e *core.RequestEvent) error {
+	var body struct {
+		Add int `json:"add"`
+	}
+	if err := e.BindBody(&body); err != nil || body.Add == 0 {
+		return m.problem(e, errBadBody)
+	}
+	if err := m.AddStock(e.Request.PathValue("id"), e.Auth.Id, body.Add); err != nil {
+		return m.problem(e, err)
+	}
+	v, err := m.View(e.Request.PathValue("id"), m.deps.Now())
+	if err != nil {
+		return m.problem(e, err)
+	}
+	return e.JSON(http.StatusOK, v)
+}
+
+// exportOrders streams a sale's orders as CSV (staff).
+func (m *Module) exportOrders(e *core.RequestEvent) error {
+	id := e.Request.PathValue("id")
+	if _, ok := m.engine.Info(id); !ok {
+		if _, err := e.App.FindRecordById(Sales, id); err != nil {
+			return m.problem(e, ErrUnknownSale)
+		}
+	}
+	rows, err := e.App.DB().NewQuery(`SELECT o.id, o.created, o.status, o.quantity, o.amount_cents, o.member, u.name, u.email, o.fcode, o.paid
+		FROM sales_orders o LEFT JOIN users u ON u.id = o.member WHERE o.sale = {:s} ORDER BY o.created, o.id`).
+		Bind(dbx.Params{"s": id}).Rows()
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	h := e.Response.Header()
+	h.Set("Content-Type", "text/csv; charset=utf-8")
+	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="orders-%s-%s.csv"`, id, m.deps.Now().UTC().Format("20060102-1504")))
+	w := csv.NewWriter(e.Response)
+	_ = w.Write([]string{"order", "created", "status", "quantity", "amount_cents", "member", "name", "email", "fcode", "paid"})
+	for rows.Next() {
+		var rec [10]string
+		var q, amount int64
+		if err := rows.Scan(&rec[0], &rec[1], &rec[2], &q, &amount, &rec[5], &rec[6], &rec[7], &rec[8], &rec[9]); err != nil {
+			return err
+		}
+		rec[3], rec[4] = strconv.FormatInt(q, 10), strconv.FormatInt(amount, 10)
+		for i, f := range rec {
+			rec[i] = csvSafe(f)
+		}
+		if err := w.Write(rec[:]); err != nil {
+			return err
+		}
+	}
+	w.Flush()
+	return w.Error()
+}
+
+// csvSafe keeps a spreadsheet from reading a cell as a formula.
+func csvSafe(s string) string {
+	if s != "" && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@') {
+		return "'" + s
+	}
+	return s
+}
+
+// problem answers a domain error on PocketBase's router as JSON in the
+// member's language; errors of ours are logged and answered 500.
+func (m *Module) problem(e *core.RequestEvent, err error) error {
+	p, ok := problem.Find(err, problems)
+	if !ok {
+		e.App.Logger().Error("sales: request failed", "path", e.Request.URL.Path, "error", err)
+		return e.InternalServerError("", nil)
+	}
+	data := map[string]any{"code": codeOf(err)}
+	if p.Key == "sales.err.batch" {
+		data["detail"] = err.Error()
+	}
+	return problem.JSON(e, p, m.deps.UI.T(e, p.Key), data)
+}
+
+// rates turns the engine's attempt counter into attempts per second for the
+// console, one sample per publication.
+type rates struct {
+	last map[string]sample
+}
+
+type sample struct {
+	attempts int64
+	at       time.Time
+}
+
+func (r *rates) perSecond(id string, attempts int64, now time.Time) int64 {
+	if r.last == nil {
+		r.last = map[string]sample{}
+	}
+	prev, ok := r.last[id]
+	r.last[id] = sample{attempts, now}
+	if !ok || !now.After(prev.at) {
+		return 0
+	}
+	return int64(float64(attempts-prev.attempts) / now.Sub(prev.at).Seconds())
+}
