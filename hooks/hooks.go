@@ -31,6 +31,10 @@ type Events struct {
 	// NeedStatusChanged fires after staff moved a request or bug to another
 	// status (planned, shipped, declined ...).
 	NeedStatusChanged *hook.Hook[*NeedEvent]
+	// SaleReserved fires after a member's reservation for a sale is stored.
+	SaleReserved *hook.Hook[*SaleEvent]
+	// SaleOrdered fires after a purchase in a sale is stored.
+	SaleOrdered *hook.Hook[*SaleEvent]
 }
 
 // New returns a catalogue with every hook ready to bind.
@@ -41,6 +45,8 @@ func New() *Events {
 		PhoneBound:     &hook.Hook[*PhoneEvent]{},
 
 		NeedStatusChanged: &hook.Hook[*NeedEvent]{},
+		SaleReserved:      &hook.Hook[*SaleEvent]{},
+		SaleOrdered:       &hook.Hook[*SaleEvent]{},
 	}
 }
 
@@ -61,6 +67,8 @@ func (ev *Events) Catalogue() []Info {
 		{Name: "PhoneBinding", Key: "phone.binding", Before: true, Doc: "a verified phone number is about to be bound; may veto"},
 		{Name: "PhoneBound", Key: "phone.bound", Doc: "a phone number was bound to a member"},
 		{Name: "NeedStatusChanged", Key: "need.status_changed", Doc: "staff moved a request or bug to another status"},
+		{Name: "SaleReserved", Key: "sale.reserved", Doc: "a member reserved a place in a sale"},
+		{Name: "SaleOrdered", Key: "sale.ordered", Doc: "a purchase in a sale was stored (the order awaits payment)"},
 	}
 }
 
@@ -104,6 +112,46 @@ func (ev *Events) Listen(fn Listener) {
 		}
 		return e.Next()
 	})
+	ev.SaleReserved.BindFunc(func(e *SaleEvent) error {
+		if err := fn("sale.reserved", salePayload(e)); err != nil {
+			return err
+		}
+		return e.Next()
+	})
+	ev.SaleOrdered.BindFunc(func(e *SaleEvent) error {
+		if err := fn("sale.ordered", salePayload(e)); err != nil {
+			return err
+		}
+		return e.Next()
+	})
+}
+
+// SaleEvent carries a reservation (Number) or an order (Order, Quantity,
+// AmountCents, FCode: whether an F-code paid for the right to buy).
+type SaleEvent struct {
+	hook.Event
+	App         core.App
+	Sale        string
+	Member      string
+	Number      int64
+	Answer      string
+	Order       string
+	Quantity    int
+	AmountCents int64
+	FCode       bool
+}
+
+func salePayload(e *SaleEvent) Payload {
+	p := Payload{"sale": e.Sale, "member": Payload{"id": e.Member}}
+	if e.Order != "" {
+		p["order"] = Payload{"id": e.Order, "quantity": e.Quantity, "amount_cents": e.AmountCents, "fcode": e.FCode}
+	} else {
+		p["number"] = e.Number
+		if e.Answer != "" {
+			p["answer"] = e.Answer
+		}
+	}
+	return p
 }
 
 // NeedEvent carries a request or bug whose status changed.

@@ -103,6 +103,8 @@ func TestListenCoversTheCatalogue(t *testing.T) {
 	ev.PhoneBinding.Trigger(&PhoneEvent{App: app, Member: m, Phone: "+8613800138000"})
 	ev.PhoneBound.Trigger(&PhoneEvent{App: app, Member: m, Phone: "+8613800138000"})
 	ev.NeedStatusChanged.Trigger(&NeedEvent{App: app, Topic: m, To: "planned"})
+	ev.SaleReserved.Trigger(&SaleEvent{App: app, Sale: "s", Member: "m", Number: 1})
+	ev.SaleOrdered.Trigger(&SaleEvent{App: app, Sale: "s", Member: "m", Order: "o", Quantity: 1})
 	var want []string
 	for _, info := range ev.Catalogue() {
 		want = append(want, info.Key)

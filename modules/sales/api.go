@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/canyu/canyu/hooks"
 	"github.com/canyu/canyu/modules/internal/problem"
 	"github.com/canyu/canyu/ui"
 )
@@ -290,6 +291,7 @@ func (m *Module) apiReserve(w http.ResponseWriter, r *http.Request) {
 	status := http.StatusOK
 	if created {
 		status = http.StatusCreated
+		m.emit(&hooks.SaleEvent{Sale: res.Sale, Member: b.ID, Number: res.Number, Answer: res.Answer})
 	}
 	writeJSON(w, status, map[string]any{"sale": res.Sale, "number": res.Number, "answer": res.Answer,
 		"share": "/sales/" + res.Sale + "/card/" + b.ID + ".png"})
@@ -369,8 +371,14 @@ func (m *Module) apiBuy(w http.ResponseWriter, r *http.Request) {
 	}
 	if replay {
 		w.Header().Set("Idempotent-Replayed", "true")
+	} else {
+		m.emitOrder(o)
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"order": viewOf(o), "message": m.t(r, b, "sales.ok.order")})
+}
+
+func (m *Module) emitOrder(o Order) {
+	m.emit(&hooks.SaleEvent{Sale: o.Sale, Member: o.Member, Order: o.ID, Quantity: o.Quantity, AmountCents: o.AmountCents, FCode: o.FCode != ""})
 }
 
 // withFCode lets an F-code stand in for a missing reservation. A member

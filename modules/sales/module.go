@@ -70,6 +70,8 @@ type Module struct {
 	stopTicker chan struct{}
 	published  map[string]Counters // what the ticker last published, per sale
 	rates      rates
+	outbox     chan *hooks.SaleEvent
+	outboxOnce sync.Once
 }
 
 // New returns the module; Register binds it to an app.
@@ -183,6 +185,34 @@ func (m *Module) Register(app core.App) error {
 		return e.Next()
 	})
 	return nil
+}
+
+// emit queues a sale event for plugins and webhooks; it never blocks the
+// member's answer.
+func (m *Module) emit(e *hooks.SaleEvent) {
+	if m.deps.Events == nil {
+		return
+	}
+	m.outboxOnce.Do(func() {
+		m.outbox = make(chan *hooks.SaleEvent, 100_000)
+		go func() {
+			for e := range m.outbox {
+				h := m.deps.Events.SaleReserved
+				if e.Order != "" {
+					h = m.deps.Events.SaleOrdered
+				}
+				if err := h.Trigger(e); err != nil {
+					m.app.Logger().Error("sales: event handler failed", "error", err)
+				}
+			}
+		}()
+	})
+	e.App = m.app
+	select {
+	case m.outbox <- e:
+	default:
+		m.app.Logger().Error("sales: event queue full, event dropped", "sale", e.Sale, "member", e.Member, "order", e.Order)
+	}
 }
 
 // Close stops the ticker and commits what the writer holds.

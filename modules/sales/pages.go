@@ -182,7 +182,11 @@ func (m *Module) buyForm(e *core.RequestEvent) error {
 	req := BuyRequest{Sale: id, Member: e.Auth.Id, Quantity: q, Key: key, BodyHash: strconv.Itoa(q) + "/" + fcode, Now: m.deps.Now()}
 	err := m.withFCode(&req, fcode)
 	if err == nil {
-		_, _, err = m.engine.Buy(e.Request.Context(), req)
+		var o Order
+		var replay bool
+		if o, replay, err = m.engine.Buy(e.Request.Context(), req); err == nil && !replay {
+			m.emitOrder(o)
+		}
 	}
 	if err == nil {
 		return e.Redirect(http.StatusSeeOther, "/sales/"+id+"?ok=order")

@@ -181,6 +181,11 @@ func (e *env) count(t testing.TB, collection, filter string) int {
 func TestReserveThenBuy(t *testing.T) {
 	e := newEnv(t, 10, 1)
 	ann := e.member(t, "Ann", false)
+	events := make(chan string, 10)
+	e.mod.deps.Events.Listen(func(key string, p hooks.Payload) error {
+		events <- key + " " + fmt.Sprint(p["sale"])
+		return nil
+	})
 
 	r := e.reserve(t, ann, "")
 	if r.Status != http.StatusCreated || r.Body["number"] != 1.0 {
@@ -215,6 +220,21 @@ func TestReserveThenBuy(t *testing.T) {
 	}
 	if a := buy("k3", `{}`); a.Status != http.StatusConflict || a.code() != "limit" {
 		t.Errorf("second order = %d %v, want 409 limit", a.Status, a.Body)
+	}
+	for _, want := range []string{"sale.reserved " + e.sale.Id, "sale.ordered " + e.sale.Id} {
+		select {
+		case got := <-events:
+			if got != want {
+				t.Errorf("event = %q, want %q", got, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no %s event", want)
+		}
+	}
+	select {
+	case got := <-events:
+		t.Errorf("extra event %q (a replay or a rejection must not fire one)", got)
+	default:
 	}
 	if n := e.count(t, Orders, "member = '"+ann.Id+"' AND status = 'pending'"); n != 1 {
 		t.Errorf("stored orders = %d, want 1", n)
