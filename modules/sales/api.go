@@ -44,6 +44,7 @@ var problems = []problem.Rule{
 	{Err: ErrFCodeExpired, P: problem.P{Status: http.StatusGone, Key: "sales.err.fcode_expired"}},
 	{Err: ErrFCodeOtherSale, P: problem.P{Status: http.StatusBadRequest, Key: "sales.err.fcode_other"}},
 	{Err: ErrBadBatch, P: problem.P{Status: http.StatusBadRequest, Key: "sales.err.batch"}},
+	{Err: ErrNotPending, P: problem.P{Status: http.StatusConflict, Key: "sales.err.not_pending"}},
 	{Err: ErrUnavailable, P: problem.P{Status: http.StatusServiceUnavailable, Key: "sales.err.unavailable"}},
 	{Err: ErrPhoneRequired, P: problem.P{Status: http.StatusForbidden, Key: "sales.err.phone"}},
 	{Err: ErrAccountTooYoung, P: problem.P{Status: http.StatusForbidden, Key: "sales.err.too_young"}},
@@ -63,7 +64,7 @@ var codes = map[error]string{
 	ErrPhoneRequired: "phone_required", ErrAccountTooYoung: "account_too_young", ErrStaffOnly: "staff_only",
 	ErrBadProof: "bad_proof", errSignedOut: "signed_out", errBadBody: "bad_body", errNoKey: "bad_key",
 	ErrFCodeUnknown: "fcode_unknown", ErrFCodeUsed: "fcode_used", ErrFCodeExpired: "fcode_expired",
-	ErrFCodeOtherSale: "fcode_other_sale", ErrBadBatch: "bad_batch",
+	ErrFCodeOtherSale: "fcode_other_sale", ErrBadBatch: "bad_batch", ErrNotPending: "not_pending",
 }
 
 func codeOf(err error) string {

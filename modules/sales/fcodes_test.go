@@ -187,3 +187,32 @@ func TestDecodeBuy(t *testing.T) {
 		}
 	}
 }
+
+func TestMarkPaid(t *testing.T) {
+	e := newEnv(t, 3, 1)
+	staff := e.member(t, "Sam", false, "staff")
+	ann := e.member(t, "Ann", false)
+	e.reserve(t, ann, "")
+	e.clock.Advance(2 * time.Hour)
+	id := e.call(t, "POST", "/api/sales/"+e.sale.Id+"/orders", ann, `{}`, "Idempotency-Key", "a").Body["order"].(map[string]any)["id"].(string)
+	if a := e.call(t, "POST", "/api/sales/orders/"+id+"/paid", ann, ``); a.Status != http.StatusForbidden {
+		t.Errorf("a member marks paid: %d", a.Status)
+	}
+	if a := e.call(t, "POST", "/api/sales/orders/"+id+"/paid", staff, ``); a.Status != 200 {
+		t.Fatalf("mark paid = %d %v", a.Status, a.Body)
+	}
+	if a := e.call(t, "POST", "/api/sales/orders/"+id+"/paid", staff, ``); a.code() != "not_pending" {
+		t.Errorf("paid twice = %d %v", a.Status, a.Body)
+	}
+	// a paid order never expires
+	e.clock.Advance(e.mod.cfg.OrderExpiry + time.Minute)
+	if n, _ := e.mod.ExpireOrders(); n != 0 {
+		t.Errorf("a paid order expired")
+	}
+	if p := e.page(t, ann, "/sales/orders"); !strings.Contains(p, "paid") || !strings.Contains(p, id) {
+		t.Error("my orders does not show the paid order")
+	}
+	if n := e.count(t, Audit, "action = 'order.paid'"); n != 1 {
+		t.Errorf("payments audited = %d", n)
+	}
+}

@@ -53,6 +53,8 @@ type Deps struct {
 	Now    func() time.Time
 	// Live receives the sales' counters; nil when live counters are off.
 	Live Publisher
+	// Payments takes payment for orders; nil means ManualPayments.
+	Payments PaymentProvider
 }
 
 // Module is the sales module.
@@ -70,6 +72,7 @@ type Module struct {
 	stopTicker chan struct{}
 	published  map[string]Counters // what the ticker last published, per sale
 	rates      rates
+	payments   PaymentProvider
 	outbox     chan *hooks.SaleEvent
 	outboxOnce sync.Once
 }
@@ -82,7 +85,10 @@ func New(cfg Config, deps Deps) *Module {
 	if deps.Live == nil {
 		deps.Live = nopPublisher{}
 	}
-	m := &Module{cfg: cfg, deps: deps, published: map[string]Counters{}, challenges: NewChallenges(cfg.PowBits, cfg.PowTTL)}
+	if deps.Payments == nil {
+		deps.Payments = ManualPayments{}
+	}
+	m := &Module{cfg: cfg, deps: deps, payments: deps.Payments, published: map[string]Counters{}, challenges: NewChallenges(cfg.PowBits, cfg.PowTTL)}
 	m.store = &lazyWriter{maxGroup: cfg.MaxGroup}
 	m.engine = NewEngine(m.store, EngineConfig{OrderExpiry: cfg.OrderExpiry, AttemptsPerSecond: cfg.AttemptsPerSecond,
 		NewID: NewID})

@@ -36,6 +36,7 @@ func (m *Module) routes(se *core.ServeEvent) {
 	api.POST("/fcodes", m.apiIssueFCodes)
 	api.POST("/{id}/stock", m.apiAddStock)
 	api.GET("/{id}/orders.csv", m.exportOrders)
+	api.POST("/orders/{id}/paid", m.apiMarkPaid)
 }
 
 // Product is a product as pages show it.
@@ -75,10 +76,11 @@ type OrdersPage struct {
 	Orders []OrderRow
 }
 
-// OrderRow is an order with its sale's title.
+// OrderRow is an order with its sale's title and where to pay it.
 type OrderRow struct {
 	OrderView
-	Title string
+	Title  string
+	PayURL string
 }
 
 func (m *Module) index(e *core.RequestEvent) error {
@@ -146,7 +148,7 @@ func (m *Module) saleData(e *core.RequestEvent, id string) (SalePage, error) {
 			return page, err
 		}
 		for _, o := range orders {
-			page.Orders = append(page.Orders, OrderRow{OrderView: o})
+			page.Orders = append(page.Orders, m.orderRow(e, o, ""))
 		}
 	}
 	return page, nil
@@ -240,7 +242,7 @@ func (m *Module) myOrders(e *core.RequestEvent) error {
 				titles[o.Sale] = s.GetString("title")
 			}
 		}
-		page.Orders = append(page.Orders, OrderRow{OrderView: o, Title: titles[o.Sale]})
+		page.Orders = append(page.Orders, m.orderRow(e, o, titles[o.Sale]))
 	}
 	return m.deps.UI.Render(e, http.StatusOK, "sales/orders", page)
 }
@@ -261,6 +263,20 @@ func (m *Module) memberOrders(app core.App, member, sale string) ([]OrderView, e
 			Status: r.GetString("status"), Created: r.GetDateTime("created").Time(), Expires: r.GetDateTime("expires").Time()}
 	}
 	return out, nil
+}
+
+// orderRow adds where to pay a pending order.
+func (m *Module) orderRow(e *core.RequestEvent, o OrderView, title string) OrderRow {
+	row := OrderRow{OrderView: o, Title: title}
+	if o.Status == "pending" {
+		url, err := m.payments.Checkout(e.Request.Context(), Order{ID: o.ID, Sale: o.Sale, Member: e.Auth.Id, Quantity: o.Quantity,
+			AmountCents: o.AmountCents, Status: o.Status, Created: o.Created, Expires: o.Expires})
+		if err != nil {
+			e.App.Logger().Error("sales: checkout", "order", o.ID, "provider", m.payments.Name(), "error", err)
+		}
+		row.PayURL = url
+	}
+	return row
 }
 
 func isStaff(rec *core.Record) bool {
