@@ -75,7 +75,7 @@ func wire(app core.App, cfg config.Config, o Overrides) (*Modules, error) {
 		mods.List = append(mods.List, forum.New(cfg.Forum, deps))
 	}
 	if cfg.Sales.Enabled {
-		deps := sales.Deps{Events: events, UI: shell, Now: now}
+		deps := sales.Deps{Events: events, UI: shell, Now: now, AppName: cfg.App.Name, PublicURL: cfg.App.PublicURL}
 		if mods.Live != nil {
 			deps.Live = mods.Live
 		}

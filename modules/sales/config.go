@@ -20,6 +20,9 @@ type Config struct {
 	AttemptsPerSecond float64 `mapstructure:"attempts_per_second"`
 	// MaxGroup is the most rows one durable commit carries.
 	MaxGroup int `mapstructure:"max_group"`
+	// CardFont is a TrueType/OpenType file (or collection) for share cards;
+	// empty uses the Go fonts, which have no Chinese glyphs.
+	CardFont string `mapstructure:"card_font"`
 }
 
 // DefaultConfig returns the defaults of the sales section.

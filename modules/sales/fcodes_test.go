@@ -3,8 +3,10 @@ package sales
 import (
 	"encoding/csv"
 	"fmt"
+	"image/png"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -214,5 +216,36 @@ func TestMarkPaid(t *testing.T) {
 	}
 	if n := e.count(t, Audit, "action = 'order.paid'"); n != 1 {
 		t.Errorf("payments audited = %d", n)
+	}
+}
+
+func TestShareCard(t *testing.T) {
+	e := newEnv(t, 3, 1)
+	ann := e.member(t, "Ann Lee", false)
+	if r := e.reserve(t, ann, ""); r.Status != 201 || r.Body["share"] != "/sales/"+e.sale.Id+"/card/"+ann.Id+".png" {
+		t.Fatalf("reserve = %v", r.Body)
+	}
+	res, err := http.Get(e.base + "/sales/" + e.sale.Id + "/card/" + ann.Id + ".png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	img, err := png.Decode(res.Body)
+	if err != nil || res.StatusCode != 200 || img.Bounds().Dx() != 1200 || img.Bounds().Dy() != 630 {
+		t.Fatalf("card = %d, %v, %v", res.StatusCode, err, img)
+	}
+	if dir := os.Getenv("CANYU_SCREENSHOTS"); dir != "" {
+		f, _ := os.Create(dir + "/share-card.png")
+		_ = png.Encode(f, img)
+		f.Close()
+	}
+	bob := e.member(t, "Bob", false)
+	if res, _ := http.Get(e.base + "/sales/" + e.sale.Id + "/card/" + bob.Id + ".png"); res.StatusCode != 404 {
+		t.Errorf("card of a member who did not reserve = %d", res.StatusCode)
+	}
+	page := e.page(t, nil, "/sales/"+e.sale.Id+"?ref="+ann.Id)
+	if !strings.Contains(page, `<meta property="og:image" content="http://127.0.0.1:8090/sales/`+e.sale.Id+`/card/`+ann.Id+`.png">`) ||
+		!strings.Contains(page, `og:title" content="#1 · Red Tuesday #1`) {
+		t.Errorf("shared page lacks the card's Open Graph tags")
 	}
 }

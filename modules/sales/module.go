@@ -55,6 +55,8 @@ type Deps struct {
 	Live Publisher
 	// Payments takes payment for orders; nil means ManualPayments.
 	Payments PaymentProvider
+	// AppName and PublicURL go on share cards and into their links.
+	AppName, PublicURL string
 }
 
 // Module is the sales module.
@@ -73,6 +75,8 @@ type Module struct {
 	published  map[string]Counters // what the ticker last published, per sale
 	rates      rates
 	payments   PaymentProvider
+	fonts      *cardFonts
+	cards      cardCache
 	outbox     chan *hooks.SaleEvent
 	outboxOnce sync.Once
 }
@@ -88,7 +92,8 @@ func New(cfg Config, deps Deps) *Module {
 	if deps.Payments == nil {
 		deps.Payments = ManualPayments{}
 	}
-	m := &Module{cfg: cfg, deps: deps, payments: deps.Payments, published: map[string]Counters{}, challenges: NewChallenges(cfg.PowBits, cfg.PowTTL)}
+	m := &Module{cfg: cfg, deps: deps, payments: deps.Payments, published: map[string]Counters{}, challenges: NewChallenges(cfg.PowBits, cfg.PowTTL),
+		fonts: &cardFonts{path: cfg.CardFont}}
 	m.store = &lazyWriter{maxGroup: cfg.MaxGroup}
 	m.engine = NewEngine(m.store, EngineConfig{OrderExpiry: cfg.OrderExpiry, AttemptsPerSecond: cfg.AttemptsPerSecond,
 		NewID: NewID})

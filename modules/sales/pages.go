@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/apis"
@@ -21,6 +22,7 @@ func (m *Module) routes(se *core.ServeEvent) {
 	r := se.Router
 	r.GET("/sales", h(m.index))
 	r.GET("/sales/{id}", h(m.salePage))
+	r.GET("/sales/{id}/card/{file}", m.shareCard)
 	members := r.Group("/sales")
 	members.Bind(m.deps.UI.RequireMember())
 	members.GET("/orders", h(m.myOrders))
@@ -69,6 +71,13 @@ type SalePage struct {
 	Error   string
 	Ok      string
 	Staff   bool
+	// OG is what link previews show (a shared reservation shows its card).
+	OG OpenGraph
+}
+
+// OpenGraph are the link-preview tags of a page.
+type OpenGraph struct {
+	Title, URL, Image string
 }
 
 // OrdersPage lists a member's orders.
@@ -161,6 +170,18 @@ func (m *Module) salePage(e *core.RequestEvent) error {
 	}
 	if err != nil {
 		return err
+	}
+	base := strings.TrimRight(m.deps.PublicURL, "/")
+	page.OG = OpenGraph{Title: page.Sale.Title + " · " + page.Product.Name, URL: base + "/sales/" + page.Sale.ID}
+	if page.Product.Image != "" {
+		page.OG.Image = base + page.Product.Image
+	}
+	if ref := e.Request.URL.Query().Get("ref"); ref != "" {
+		if n := m.engine.Reserved(page.Sale.ID, ref); n != 0 {
+			page.OG.Title = fmt.Sprintf("#%d · %s", n, page.OG.Title)
+			page.OG.URL += "?ref=" + ref
+			page.OG.Image = base + "/sales/" + page.Sale.ID + "/card/" + ref + ".png"
+		}
 	}
 	switch e.Request.URL.Query().Get("ok") {
 	case "order":

@@ -53,7 +53,7 @@ func newEnv(t testing.TB, stock, perMember int) *env {
 	cfg := DefaultConfig()
 	cfg.PowBits = 4
 	shell := testutil.NewShell(t, e.clock.Now)
-	e.mod = New(cfg, Deps{Events: hooks.New(), UI: shell, Now: e.clock.Now, Live: e.live})
+	e.mod = New(cfg, Deps{Events: hooks.New(), UI: shell, Now: e.clock.Now, Live: e.live, AppName: "Canyu", PublicURL: "http://127.0.0.1:8090"})
 	if err := e.mod.Register(e.app); err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +106,7 @@ func (e *env) newSale(t testing.TB, stock, perMember int, edit func(*core.Record
 // member creates a member; with a verified phone unless noPhone.
 func (e *env) member(t testing.TB, name string, noPhone bool, roles ...string) *core.Record {
 	t.Helper()
-	m := testutil.Member(t, e.app, strings.ToLower(name)+"@example.com", name, roles...)
+	m := testutil.Member(t, e.app, strings.ToLower(strings.ReplaceAll(name, " ", "."))+"@example.com", name, roles...)
 	if !noPhone {
 		m.Set("phone", fmt.Sprintf("+86138%08d", len(name)*1000+int(name[0])))
 		m.Set("phone_verified", e.clock.Now().Add(-24*time.Hour))
