@@ -217,3 +217,58 @@ func TestBrowserForum(t *testing.T) {
 	}
 	shot(t, ctx, "forum-topic")
 }
+
+// TestBrowserSale reserves a place in the demo sale (the browser solves the
+// proof of work), waits for the opening on the page's countdown and buys.
+func TestBrowserSale(t *testing.T) {
+	ctx := newBrowser(t)
+	app, mods, base := newSite(t)
+	if err := seedDemo(app, mods); err != nil {
+		t.Fatal(err)
+	}
+	sale, err := app.FindFirstRecordByData("sales_sales", "title", "Red Tuesday #1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// bring the opening close: the demo opens five minutes after it is made
+	opens := time.Now().Add(15 * time.Second)
+	sale.Set("starts", opens)
+	sale.Set("reserve_closes", opens)
+	if err := app.Save(sale); err != nil {
+		t.Fatal(err)
+	}
+	signIn(t, ctx, base, "mei@demo.canyu")
+	page := base + "/sales/" + sale.Id + "?lang=en"
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(page),
+		chromedp.WaitVisible(`[data-reserve] button`),
+		chromedp.Click(`input[name=answer][value="Sky blue"]`, chromedp.NodeVisible),
+	); err != nil {
+		t.Fatalf("open the sale: %v", err)
+	}
+	shot(t, ctx, "sale-reserve")
+	if err := chromedp.Do(ctx,
+		chromedp.Click(`[data-reserve] button`, chromedp.NodeVisible),
+		chromedp.WaitVisible(`.reservation strong`),
+	); err != nil {
+		t.Fatalf("reserve: %v", err)
+	}
+	if n := text(t, ctx, `.reservation strong`); n != "#4" { // the demo has three reservations
+		t.Errorf("reservation number = %q, want #4", n)
+	}
+	shot(t, ctx, "sale-reserved")
+	if err := chromedp.Do(ctx,
+		chromedp.WaitEnabled(`[data-buy] button`),
+		chromedp.Click(`[data-buy] button`, chromedp.NodeVisible),
+		chromedp.WaitVisible(`.alert-ok a[href="/sales/orders"]`), // the server's answer after the redirect
+	); err != nil {
+		t.Fatalf("buy at the opening: %v", err)
+	}
+	if !strings.Contains(text(t, ctx, `.alert-ok`), "Order confirmed") {
+		t.Errorf("after buying the page says %q", text(t, ctx, `.alert-ok`))
+	}
+	shot(t, ctx, "sale-bought")
+	if n, err := app.CountRecords("sales_orders"); err != nil || n != 1 {
+		t.Errorf("orders = %d, %v; want 1", n, err)
+	}
+}

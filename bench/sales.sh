@@ -42,7 +42,7 @@ reserve() { # 60 s of reservations from a pool of fresh members
   data=$(mktemp -d)
   $sb -role setup -kind canyu -dir "$data" -members 900000 -reserved 0 -unreserved 0 -stock 10000 -opens-in 2h
   serve "$data"
-  timeout 900 $sb -role reserve -dir "$data" -addr "$addr" -conns 256 -duration 60s | tee bench/out/sales-reserve.txt
+  timeout 900 $sb -role reserve -dir "$data" -addr "$addr" -conns 128 -duration 60s | tee bench/out/sales-reserve.txt
   stop; rm -rf "$data"; data=""
 }
 

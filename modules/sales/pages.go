@@ -71,6 +71,8 @@ type SalePage struct {
 	Error   string
 	Ok      string
 	Staff   bool
+	// Bought is how many units the member's live orders hold.
+	Bought int
 	// OG is what link previews show (a shared reservation shows its card).
 	OG OpenGraph
 }
@@ -158,6 +160,9 @@ func (m *Module) saleData(e *core.RequestEvent, id string) (SalePage, error) {
 		}
 		for _, o := range orders {
 			page.Orders = append(page.Orders, m.orderRow(e, o, ""))
+			if holdsStock(o.Status) {
+				page.Bought += o.Quantity
+			}
 		}
 	}
 	return page, nil

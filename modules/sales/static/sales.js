@@ -31,7 +31,14 @@
     }
     if (left <= 0) {
       if (buyButton) { buyButton.disabled = false; }
-      if (cd) { cd.classList.add("countdown-done"); }
+      if (cd) {
+        cd.classList.add("countdown-done");
+        var state = root.querySelector(".sale-state");
+        if (state && state.dataset.openLabel) {
+          state.textContent = state.dataset.openLabel;
+          state.className = "sale-state sale-state-open";
+        }
+      }
       return;
     }
     setTimeout(tick, Math.min(250, left));
