@@ -71,7 +71,7 @@ func Default() Config {
 			DataDir:       "pb_data",
 			Dev:           false,
 			GCPercent:     400,
-			DBConnections: 64,
+			DBConnections: 16,
 		},
 		UI:       ui.DefaultConfig(),
 		Members:  members.DefaultConfig(),
