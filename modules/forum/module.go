@@ -117,6 +117,7 @@ func (m *Module) Register(app core.App) error {
 		return e.Next()
 	}
 	app.OnRecordAfterUpdateSuccess(Posts).BindFunc(touch)
+	m.bindEdits(app)
 	app.OnRecordAfterDeleteSuccess(Posts).BindFunc(touch)
 	// every Monday just after midnight (UTC), keep the top needs of the week that ended
 	app.Cron().MustAdd("canyuForumWeekly", "5 0 * * 1", func() {
@@ -151,6 +152,7 @@ func (m *Module) routes(se *core.ServeEvent) {
 	r.GET("/forum/bugs", h(m.bugs))
 	r.GET("/forum/weekly", h(m.weekly)).Bind(quiet)
 	r.GET("/forum/weekly/{week}", h(m.weekly)).Bind(quiet)
+	r.GET("/forum/p/{id}/history", h(m.history))
 	members := r.Group("/forum")
 	members.Bind(m.deps.UI.RequireMember())
 	members.GET("/b/{slug}/new", h(m.newTopicForm))
@@ -161,6 +163,9 @@ func (m *Module) routes(se *core.ServeEvent) {
 	members.POST("/notifications/digest", h(m.digestToggle))
 	members.POST("/t/{id}/ballot", h(m.vote))
 	members.POST("/t/{id}/report", h(m.report))
+	members.GET("/p/{id}/edit", h(m.editForm))
+	members.POST("/p/{id}/edit", h(m.edit))
+	members.POST("/p/{id}/react", h(m.reactForm))
 	mods := access.RequireRole(access.RoleStaff, access.RoleModerator)
 	members.POST("/t/{id}/moderate", h(m.moderate)).Bind(mods)
 	members.GET("/moderation", h(m.moderationQueue)).Bind(mods)
@@ -180,6 +185,8 @@ func (m *Module) routes(se *core.ServeEvent) {
 	auth.DELETE("/topics/{id}/metoo", m.apiMeToo(false))
 	auth.POST("/topics/{id}/ballot", m.apiVote)
 	auth.POST("/topics/{id}/report", m.apiReport)
+	auth.POST("/posts/{id}/reactions/{emoji}", m.apiReact(true))
+	auth.DELETE("/posts/{id}/reactions/{emoji}", m.apiReact(false))
 	auth.POST("/topics/{id}/merge", m.apiMerge).Bind(access.RequireRole(access.RoleStaff, access.RoleModerator))
 	auth.POST("/topics/{id}/moderate", m.apiModerate).Bind(access.RequireRole(access.RoleStaff, access.RoleModerator))
 	auth.POST("/topics/{id}/status", m.apiStatus).Bind(access.RequireRole(access.RoleStaff, access.RoleModerator))
@@ -189,6 +196,9 @@ func (m *Module) routes(se *core.ServeEvent) {
 var problems = []problem.Rule{
 	{Err: ErrUnknownBoard, P: problem.P{Status: http.StatusNotFound, Key: "forum.err_board"}},
 	{Err: ErrTopicNotFound, P: problem.P{Status: http.StatusNotFound, Key: "forum.err_topic"}},
+	{Err: ErrPostNotFound, P: problem.P{Status: http.StatusNotFound, Key: "forum.err_post"}},
+	{Err: ErrNotYours, P: problem.P{Status: http.StatusForbidden, Key: "forum.err_not_yours"}},
+	{Err: ErrBadReaction, P: problem.P{Status: http.StatusBadRequest, Key: "forum.err_reaction"}},
 	{Err: ErrKindNotAllowed, P: problem.P{Status: http.StatusBadRequest, Key: "forum.err_kind"}},
 	{Err: ErrStaffOnly, P: problem.P{Status: http.StatusForbidden, Key: "forum.err_staff_only"}},
 	{Err: ErrLocked, P: problem.P{Status: http.StatusForbidden, Key: "forum.err_locked"}},

@@ -177,6 +177,10 @@ func (m *Module) buildTopicPage(e *core.RequestEvent, t *core.Record) (*TopicPag
 		return nil, err
 	}
 	authors := authorsOf(e.App, append([]*core.Record{t}, posts...))
+	reactions, err := m.forum.reactionCounts(t.Id)
+	if err != nil {
+		return nil, err
+	}
 	v := &TopicPage{Topic: m.row(e, t, authors), Board: boardView(b, m.deps.UI.Lang(e)), BodyHTML: m.md.Render(t.GetString("body")), Reason: t.GetString("status_reason"), MergedInto: t.GetString("merged_into")}
 	fields := map[string]string{}
 	_ = t.UnmarshalJSONField("fields", &fields)
@@ -187,7 +191,8 @@ func (m *Module) buildTopicPage(e *core.RequestEvent, t *core.Record) (*TopicPag
 	}
 	for _, p := range posts {
 		pv := PostView{ID: p.Id, TopicID: t.Id, AuthorID: p.GetString("author"), Staff: p.GetBool("staff"), Official: p.GetBool("official"),
-			Body: m.md.Render(p.GetString("body")), Created: p.GetDateTime("created").Time()}
+			Edited: !p.GetDateTime("edited").IsZero(), Body: m.md.Render(p.GetString("body")), Created: p.GetDateTime("created").Time(),
+			Reactions: reactionViews(reactions[p.Id])}
 		if a, ok := authors[pv.AuthorID]; ok {
 			pv.AuthorName = a.GetString("name")
 		}
@@ -203,6 +208,11 @@ func (m *Module) topic(e *core.RequestEvent) error {
 	v, err := m.topicPage(e, e.Request.PathValue("id"))
 	if err != nil {
 		return m.pageError(e, err)
+	}
+	if q := e.Request.URL.Query().Get("quote"); q != "" && e.Auth != nil {
+		if quoted, err := m.forum.Quote(q); err == nil {
+			v.Reply = quoted
+		}
 	}
 	return m.deps.UI.Render(e, http.StatusOK, "forum/topic", v)
 }

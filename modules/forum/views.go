@@ -79,9 +79,10 @@ type FieldValue struct {
 // PostView is one reply.
 type PostView struct {
 	ID, TopicID, AuthorID, AuthorName string
-	Staff, Official                   bool
+	Staff, Official, Edited           bool
 	Body                              template.HTML
 	Created                           time.Time
+	Reactions                         []ReactionView
 }
 
 // FormField is a structured field in the new-topic form.

@@ -80,3 +80,14 @@
     });
   });
 })();
+
+// The member's own replies show their author-only tools (.own-only).
+(function () {
+  "use strict";
+  Array.prototype.forEach.call(document.querySelectorAll("[data-me]"), function (box) {
+    Array.prototype.forEach.call(box.querySelectorAll(".post"), function (post) {
+      var tools = post.querySelector("[data-author]");
+      if (tools && tools.dataset.author === box.dataset.me) { post.classList.add("mine"); }
+    });
+  });
+})();
