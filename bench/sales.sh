@@ -5,8 +5,10 @@
 # every run stops by itself. Results go to bench/out/sales-*.txt;
 # BENCHMARKS.md quotes them.
 #
-#   bench/sales.sh              # every figure of BENCHMARKS.md
+#   bench/sales.sh              # the full-scale figures of BENCHMARKS.md
 #   bench/sales.sh buy          # one part: reserve, buy, naive or kill
+#   bench/sales.sh quick        # the smaller runs: 30,000 members and 2,000 units; 200,000 fresh members for 20 s
+#   bench/sales.sh ceiling      # a constant-answer Go HTTP server under the same generator
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p bench/out
@@ -26,9 +28,11 @@ data=""
 cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; [ -n "$data" ] && rm -rf "$data"; true; }
 trap cleanup EXIT
 
-serve() { # dir [binary args...]
+serve() { # dir [naive|trivial]
   if [ "${2:-}" = naive ]; then
     $sb -role naive-serve -dir "$1" -addr "$addr" >"bench/out/sales-server.log" 2>&1 &
+  elif [ "${2:-}" = trivial ]; then
+    $sb -role trivial-serve -dir "$1" -addr "$addr" >"bench/out/sales-server.log" 2>&1 &
   else
     bench/out/canyu serve --dir "$1" --http "$addr" >"bench/out/sales-server.log" 2>&1 &
   fi
@@ -38,21 +42,23 @@ serve() { # dir [binary args...]
 }
 stop() { kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""; }
 
-reserve() { # 60 s of reservations from a pool of fresh members
+reserve() { # members duration outfile: reservations from a pool of fresh members
   data=$(mktemp -d)
-  $sb -role setup -kind canyu -dir "$data" -members 900000 -reserved 0 -unreserved 0 -stock 10000 -opens-in 2h
+  $sb -role setup -kind canyu -dir "$data" -members "$1" -reserved 0 -unreserved 0 -stock 10000 -opens-in 2h
   serve "$data"
-  timeout 900 $sb -role reserve -dir "$data" -addr "$addr" -conns 128 -duration 60s | tee bench/out/sales-reserve.txt
+  timeout 900 $sb -role reserve -dir "$data" -addr "$addr" -conns 128 -duration "$2" | tee "$3"
   stop; rm -rf "$data"; data=""
 }
 
-moment() { # kind outfile: 100,000 reserved members and 10,000 who did not, 10,000 units, 1,000 connections
+moment() { # kind outfile [reserved unreserved stock opens-in]: the crowd waits on the page, then 1,000 connections buy
+  local reserved=${3:-100000} unreserved=${4:-10000} stock=${5:-10000} opens=${6:-75s}
   data=$(mktemp -d)
-  $sb -role setup -kind "$1" -dir "$data" -members 110000 -reserved 100000 -unreserved 10000 -stock 10000 -opens-in 75s
+  $sb -role setup -kind "$1" -dir "$data" -members $((reserved + unreserved)) -reserved "$reserved" -unreserved "$unreserved" \
+    -stock "$stock" -opens-in "$opens"
   serve "$data" "$1"
   timeout 300 $sb -role buy -kind "$1" -dir "$data" -addr "$addr" -conns 1000 -duration 10s | tee "$2"
   stop
-  $sb -role verify -kind "$1" -dir "$data" | tee -a "$2"
+  [ "$1" = trivial ] || $sb -role verify -kind "$1" -dir "$data" | tee -a "$2"
   rm -rf "$data"; data=""
 }
 
@@ -79,12 +85,17 @@ kill9() { # kill -9 three seconds into the burst, restart, check every acknowled
 }
 
 case "${1:-all}" in
-  reserve) reserve ;;
+  reserve) reserve 900000 60s bench/out/sales-reserve.txt ;;
+  quick)
+    moment canyu bench/out/sales-buy-quick.txt 10000 1000 2000 25s
+    reserve 200000 20s bench/out/sales-reserve-quick.txt
+    ;;
+  ceiling) moment trivial bench/out/sales-ceiling.txt 10000 1000 2000 25s ;;
   buy) moment canyu bench/out/sales-buy.txt ;;
   naive) moment naive bench/out/sales-naive.txt ;;
   kill) kill9 ;;
   all)
-    reserve
+    reserve 900000 60s bench/out/sales-reserve.txt
     moment canyu bench/out/sales-buy.txt
     moment naive bench/out/sales-naive.txt
     kill9
@@ -96,5 +107,5 @@ c, n = rate("bench/out/sales-buy.txt"), rate("bench/out/sales-naive.txt")
 print(f"sale moment: Canyu {c:.0f} attempts/s, plain PocketBase {n:.0f} attempts/s, ratio {c/n:.1f}x")
 EOF
     ;;
-  *) echo "usage: bench/sales.sh [reserve|buy|naive|kill]"; exit 2 ;;
+  *) echo "usage: bench/sales.sh [reserve|buy|naive|kill|quick|ceiling]"; exit 2 ;;
 esac

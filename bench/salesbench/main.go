@@ -6,6 +6,7 @@
 //
 //	salesbench -role setup -kind canyu|naive -dir D -members N -reserved R -stock S -opens-in 60s
 //	salesbench -role naive-serve -dir D -addr 127.0.0.1:PORT
+//	salesbench -role trivial-serve -dir D -addr 127.0.0.1:PORT   (the ceiling: a constant answer)
 //	salesbench -role reserve -dir D -addr 127.0.0.1:PORT -conns 256 -duration 60s
 //	salesbench -role buy -kind canyu|naive -dir D -addr 127.0.0.1:PORT -conns 1000 -duration 10s
 //	salesbench -role verify -kind canyu|naive -dir D
@@ -69,6 +70,8 @@ func main() {
 		writePlan(*dir, p)
 	case "naive-serve":
 		naiveServe(*dir, *addr)
+	case "trivial-serve":
+		trivialServe(*addr)
 	case "reserve":
 		debug.SetGCPercent(400)
 		reserve(readPlan(*dir), readTokens(*dir), *addr, *conns, *duration)

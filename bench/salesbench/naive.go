@@ -51,3 +51,20 @@ func naiveServe(dir, addr string) {
 		log.Fatal(err)
 	}
 }
+
+// trivialServe answers every request with the same "sold out" JSON and
+// nothing else: the most any Go HTTP server can do on this machine under
+// this generator.
+func trivialServe(addr string) {
+	body := []byte(`{"status":409,"message":"Sold out: every unit has found a buyer.","data":{"code":"sold_out"}}` + "\n")
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header()["Content-Type"] = []string{"application/json"}
+		if r.URL.Path == "/api/health" || r.Method == http.MethodGet {
+			w.WriteHeader(http.StatusOK)
+		} else {
+			w.WriteHeader(http.StatusConflict)
+		}
+		_, _ = w.Write(body)
+	})
+	log.Fatal(http.ListenAndServe(addr, h))
+}

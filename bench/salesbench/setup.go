@@ -48,7 +48,7 @@ func setup(dir string, p *plan) error {
 	fmt.Printf("setup: %d members in %s\n", p.Members, time.Since(start).Round(time.Millisecond))
 
 	switch p.Kind {
-	case "canyu":
+	case "canyu", "trivial":
 		err = setupCanyu(app, p)
 	case "naive":
 		err = setupNaive(app, p)
