@@ -123,7 +123,13 @@ func TestKillMinusNineKeepsAcknowledgedOrders(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := app.ResetBootstrapState(); err != nil { // the children own the database now
+	// the children own the database now; terminating first stops PocketBase's
+	// notify-dir watcher, which would otherwise read the app's state while
+	// the children write
+	if err := app.OnTerminate().Trigger(&core.TerminateEvent{App: app}); err != nil {
+		t.Fatal(err)
+	}
+	if err := app.ResetBootstrapState(); err != nil {
 		t.Fatal(err)
 	}
 
@@ -208,7 +214,10 @@ func TestKillMinusNineKeepsAcknowledgedOrders(t *testing.T) {
 	if err := check.Bootstrap(); err != nil {
 		t.Fatal(err)
 	}
-	defer check.ResetBootstrapState()
+	defer func() {
+		_ = check.OnTerminate().Trigger(&core.TerminateEvent{App: check})
+		_ = check.ResetBootstrapState()
+	}()
 	var integrity string
 	if err := check.DB().NewQuery("PRAGMA integrity_check").Row(&integrity); err != nil || integrity != "ok" {
 		t.Errorf("integrity_check = %q, %v", integrity, err)
