@@ -26,9 +26,9 @@ func TestDownAndUpAgain(t *testing.T) {
 		}
 	}
 	runner := core.NewMigrationsRunner(app, core.AppMigrations)
-	reverted, err := runner.Down(17)
-	if err != nil || len(reverted) != 17 {
-		t.Fatalf("Down(17) = %v, %v", reverted, err)
+	reverted, err := runner.Down(18)
+	if err != nil || len(reverted) != 18 {
+		t.Fatalf("Down(18) = %v, %v", reverted, err)
 	}
 	for _, name := range ours {
 		if _, err := app.FindCollectionByNameOrId(name); err == nil {

@@ -66,12 +66,16 @@ func (m *Module) apiCreateTopic(e *core.RequestEvent) error {
 // apiReply: POST /api/forum/topics/{id}/posts {"body": "..."}.
 func (m *Module) apiReply(e *core.RequestEvent) error {
 	var req struct {
-		Body string `json:"body"`
+		Body string `json:"body" form:"body"`
 	}
 	if err := e.BindBody(&req); err != nil {
 		return e.BadRequestError(m.deps.UI.T(e, "error.400"), err)
 	}
-	p, err := m.forum.Reply(e.Auth, e.Request.PathValue("id"), req.Body)
+	images, err := uploadedImages(e) // multipart/form-data: body and up to four images
+	if err != nil {
+		return m.apiError(e, err)
+	}
+	p, err := m.forum.Reply(e.Auth, e.Request.PathValue("id"), req.Body, images...)
 	if err != nil {
 		return m.apiError(e, err)
 	}

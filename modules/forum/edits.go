@@ -4,12 +4,15 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/filesystem"
 )
 
 // Collections of reply edits and reactions.
@@ -45,6 +48,38 @@ func (f *Forum) FindPost(id string) (*core.Record, error) {
 		return nil, ErrPostNotFound
 	}
 	return p, nil
+}
+
+// Image limits of a reply (the migration's file field holds the same).
+const (
+	maxImages    = 4
+	maxImageSize = 5 << 20
+)
+
+var imageTypes = map[string]bool{"image/png": true, "image/jpeg": true, "image/webp": true, "image/gif": true}
+
+// checkImages refuses, with a clear message, what the file field would
+// refuse: too many files, too large, not an image.
+func checkImages(images []*filesystem.File) error {
+	if len(images) > maxImages {
+		return FieldErrors{"images": "forum.err_image_count"}
+	}
+	for _, img := range images {
+		if img.Size > maxImageSize {
+			return FieldErrors{"images": "forum.err_image_size"}
+		}
+		r, err := img.Reader.Open()
+		if err != nil {
+			return FieldErrors{"images": "forum.err_image_type"}
+		}
+		head := make([]byte, 512)
+		n, _ := io.ReadFull(r, head)
+		r.Close()
+		if !imageTypes[http.DetectContentType(head[:n])] {
+			return FieldErrors{"images": "forum.err_image_type"}
+		}
+	}
+	return nil
 }
 
 // checkBody is the rule every reply text follows, new or edited.

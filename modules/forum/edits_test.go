@@ -1,8 +1,12 @@
 package forum
 
 import (
+	"bytes"
 	"fmt"
+	"image"
+	pngenc "image/png"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
@@ -133,4 +137,61 @@ func jsonCall(t *testing.T, base, method, path, token, body string) (int, string
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
 	return res.StatusCode, string(raw)
+}
+
+// multipartReply posts a reply form with files to the web route.
+func multipartReply(t *testing.T, b *testutil.Browser, topic, body string, files map[string][]byte) (int, string) {
+	t.Helper()
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	_ = w.WriteField("body", body)
+	for name, data := range files {
+		part, _ := w.CreateFormFile("images", name)
+		_, _ = part.Write(data)
+	}
+	_ = w.Close()
+	req, _ := http.NewRequest("POST", b.Base+"/forum/t/"+topic+"/reply", &buf)
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	req.Header.Set("Accept-Language", "en")
+	res, err := b.Client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(raw)
+}
+
+func TestReplyImages(t *testing.T) {
+	e := newEnv(t)
+	ann := testutil.Member(t, e.app, "ann@x.io", "Ann")
+	topic := e.need(t, ann, KindBug)
+	b := testutil.NewBrowser(t, e.app).As(ann)
+	var png bytes.Buffer
+	img := image.NewRGBA(image.Rect(0, 0, 8, 8))
+	_ = pngenc.Encode(&png, img)
+
+	if status, body := multipartReply(t, b, topic.Id, "See the glitch", map[string][]byte{"notes.txt": []byte("just text, not an image")}); status != 400 ||
+		!strings.Contains(body, "Only PNG, JPEG") || !strings.Contains(body, "See the glitch") {
+		t.Errorf("a text file as image = %d; want 400 with a clear message and the text kept", status)
+	}
+	big := append(append([]byte{}, png.Bytes()...), make([]byte, 5<<20)...)
+	if status, body := multipartReply(t, b, topic.Id, "Huge", map[string][]byte{"big.png": big}); status != 400 || !strings.Contains(body, "larger than 5 MB") {
+		t.Errorf("an oversized image = %d", status)
+	}
+	if n, _ := e.app.CountRecords(Posts); n != 0 {
+		t.Fatalf("refused uploads stored %d replies", n)
+	}
+	if status, _ := multipartReply(t, b, topic.Id, "Screenshot attached", map[string][]byte{"shot.png": png.Bytes()}); status != 303 {
+		t.Fatalf("reply with an image = %d", status)
+	}
+	posts, _ := e.app.FindAllRecords(Posts)
+	if len(posts) != 1 || len(posts[0].GetStringSlice("images")) != 1 {
+		t.Fatalf("stored replies = %v", posts)
+	}
+	_, page, _ := b.Do("GET", "/forum/t/"+topic.Id, nil)
+	if !strings.Contains(page, "/api/files/"+posts[0].Collection().Id+"/"+posts[0].Id+"/") {
+		t.Error("the topic page does not show the image")
+	}
 }

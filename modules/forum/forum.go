@@ -18,6 +18,7 @@ import (
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/filesystem"
 	"github.com/pocketbase/pocketbase/tools/types"
 
 	"github.com/canyu/canyu/hooks"
@@ -265,8 +266,9 @@ func (f *Forum) FindTopic(id string) (*core.Record, error) {
 	return t, err
 }
 
-// Reply adds a markdown reply by member; staff replies carry the staff mark.
-func (f *Forum) Reply(member *core.Record, topicID, body string) (*core.Record, error) {
+// Reply adds a markdown reply by member, with up to four images; staff
+// replies carry the staff mark.
+func (f *Forum) Reply(member *core.Record, topicID, body string, images ...*filesystem.File) (*core.Record, error) {
 	t, err := f.FindTopic(topicID)
 	if err != nil {
 		return nil, err
@@ -283,6 +285,9 @@ func (f *Forum) Reply(member *core.Record, topicID, body string) (*core.Record, 
 	case CheckMarkdown(body) != nil:
 		return nil, FieldErrors{"body": "forum.err_unsafe"}
 	}
+	if err := checkImages(images); err != nil {
+		return nil, err
+	}
 	col, err := f.app.FindCachedCollectionByNameOrId(Posts)
 	if err != nil {
 		return nil, err
@@ -292,6 +297,9 @@ func (f *Forum) Reply(member *core.Record, topicID, body string) (*core.Record, 
 	p.Set("author", member.Id)
 	p.Set("body", body)
 	p.Set("staff", access.HasRole(member, access.RoleStaff))
+	if len(images) > 0 {
+		p.Set("images", images)
+	}
 	var replies int
 	var told []string
 	err = f.app.RunInTransaction(func(tx core.App) error {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/filesystem"
 )
 
 // IndexView is the data of /forum.
@@ -193,6 +194,9 @@ func (m *Module) buildTopicPage(e *core.RequestEvent, t *core.Record) (*TopicPag
 		pv := PostView{ID: p.Id, TopicID: t.Id, AuthorID: p.GetString("author"), Staff: p.GetBool("staff"), Official: p.GetBool("official"),
 			Edited: !p.GetDateTime("edited").IsZero(), Body: m.md.Render(p.GetString("body")), Created: p.GetDateTime("created").Time(),
 			Reactions: reactionViews(reactions[p.Id])}
+		for _, img := range p.GetStringSlice("images") {
+			pv.Images = append(pv.Images, "/api/files/"+p.Collection().Id+"/"+p.Id+"/"+img)
+		}
 		if a, ok := authors[pv.AuthorID]; ok {
 			pv.AuthorName = a.GetString("name")
 		}
@@ -220,7 +224,11 @@ func (m *Module) topic(e *core.RequestEvent) error {
 func (m *Module) reply(e *core.RequestEvent) error {
 	id := e.Request.PathValue("id")
 	body := e.Request.FormValue("body")
-	if _, err := m.forum.Reply(e.Auth, id, body); err != nil {
+	images, err := uploadedImages(e)
+	if err == nil {
+		_, err = m.forum.Reply(e.Auth, id, body, images...)
+	}
+	if err != nil {
 		p, ok := explain(err)
 		if !ok {
 			return err
@@ -234,10 +242,35 @@ func (m *Module) reply(e *core.RequestEvent) error {
 		var fe FieldErrors
 		if errors.As(err, &fe) {
 			v.Error = fe["body"]
+			if v.Error == "" {
+				v.Error = fe["images"]
+			}
 		}
 		return m.deps.UI.Render(e, p.Status, "forum/topic", v)
 	}
 	return e.Redirect(http.StatusSeeOther, "/forum/t/"+id+"#latest")
+}
+
+// uploadedImages reads the reply's images from a multipart form (none is
+// fine).
+func uploadedImages(e *core.RequestEvent) ([]*filesystem.File, error) {
+	if !strings.HasPrefix(e.Request.Header.Get("Content-Type"), "multipart/form-data") {
+		return nil, nil
+	}
+	files, err := e.FindUploadedFiles("images")
+	if errors.Is(err, http.ErrMissingFile) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, FieldErrors{"images": "forum.err_image_type"}
+	}
+	var out []*filesystem.File
+	for _, f := range files {
+		if f.Size > 0 { // a form sends an empty part when no file was chosen
+			out = append(out, f)
+		}
+	}
+	return out, nil
 }
 
 func (m *Module) metooToggle(e *core.RequestEvent) error {

@@ -83,6 +83,7 @@ type PostView struct {
 	Body                              template.HTML
 	Created                           time.Time
 	Reactions                         []ReactionView
+	Images                            []string // file URLs
 }
 
 // FormField is a structured field in the new-topic form.
