@@ -216,6 +216,23 @@ func TestBrowserForum(t *testing.T) {
 		t.Fatalf("me-too count after pressing = %q, want 1", n)
 	}
 	shot(t, ctx, "forum-topic")
+	// a reply, a reaction on it, and the author's own edit link
+	if err := chromedp.Do(ctx,
+		chromedp.SendKeys(`#body`, "Same here, **every night**."),
+		chromedp.Submit(`#body`),
+		chromedp.WaitVisible(`.post .reactions`),
+		chromedp.Click(`.post .reaction[value="up"]`, chromedp.NodeVisible),
+		chromedp.WaitVisible(`.post .reaction[value="up"] span`),
+	); err != nil {
+		t.Fatalf("reply and react: %v", err)
+	}
+	if n := text(t, ctx, `.post .reaction[value="up"] span`); n != "1" {
+		t.Errorf("reaction count = %q, want 1", n)
+	}
+	if edit := text(t, ctx, `.post.mine .own-only`); edit != "Edit" {
+		t.Errorf("own reply's edit link = %q", edit)
+	}
+	shot(t, ctx, "forum-reply")
 }
 
 // TestBrowserSale reserves a place in the demo sale (the browser solves the
