@@ -132,6 +132,7 @@ func (m *Module) Register(app core.App) error {
 		return err
 	}
 	m.deps.UI.AddNav(ui.NavItem{Path: "/sales", Label: "sales.nav", Order: 20})
+	m.deps.UI.AddHomeSection(ui.HomeSection{Page: "sales/home_sales", Order: 5, Data: m.homeSales})
 
 	// keep the engine in step with what staff change in the dashboard
 	app.OnRecordUpdate(Sales).BindFunc(func(e *core.RecordEvent) error {

@@ -111,6 +111,22 @@ func (m *Module) index(e *core.RequestEvent) error {
 	return m.deps.UI.Render(e, http.StatusOK, "sales/index", page)
 }
 
+// homeSales are the sales not yet over, soonest first, for the home page.
+func (m *Module) homeSales(e *core.RequestEvent) (any, error) {
+	recs, err := e.App.FindRecordsByFilter(Sales, "published = true && ends > {:now}", "starts", 3, 0,
+		dbx.Params{"now": dbTime(m.deps.Now())})
+	if err != nil {
+		return nil, err
+	}
+	page := IndexPage{}
+	for _, rec := range recs {
+		if v, err := m.View(rec.Id, m.deps.Now()); err == nil && v.State != "sold_out" {
+			page.Sales = append(page.Sales, SaleCard{Sale: v, Product: m.product(e.App, rec.GetString("product"))})
+		}
+	}
+	return page, nil
+}
+
 func (m *Module) product(app core.App, id string) Product {
 	p, err := app.FindRecordById(Products, id)
 	if err != nil {

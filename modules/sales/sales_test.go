@@ -569,6 +569,9 @@ func TestSalePages(t *testing.T) {
 	if p := e.page(t, nil, "/sales"); !strings.Contains(p, "Red Tuesday #1") {
 		t.Error("the sale is not listed")
 	}
+	if p := e.page(t, nil, "/"); !strings.Contains(p, `href="/sales/`+e.sale.Id+`"`) {
+		t.Error("the home page does not show the coming sale")
+	}
 }
 
 func (e *env) page(t testing.TB, member *core.Record, path string) string {
