@@ -96,7 +96,7 @@ func TestReactionsAndQuotes(t *testing.T) {
 	if counts, _ := e.mod.forum.React(members[0], post.Id, "up", false); counts["up"] != 39 {
 		t.Errorf("after taking one back: %v", counts)
 	}
-	if got := e.live.last["topic:"+topic.Id]["reactions"]; got == nil {
+	if got := e.live.Last("topic:" + topic.Id)["reactions"]; got == nil {
 		t.Error("reactions not published on the topic's channel")
 	}
 

@@ -22,32 +22,17 @@ import (
 
 func TestMain(m *testing.M) { testutil.Main(m) }
 
-// fakeLive records what the forum publishes.
-type fakeLive struct {
-	mu   sync.Mutex
-	last map[string]map[string]any
-}
-
-func (f *fakeLive) Publish(ch string, v map[string]any) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.last == nil {
-		f.last = map[string]map[string]any{}
-	}
-	f.last[ch] = v
-}
-
 type env struct {
 	app   *tests.TestApp
 	mod   *Module
-	live  *fakeLive
+	live  *testutil.FakeLive
 	clock *testutil.Clock
 	board *core.Record
 }
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
-	e := &env{app: testutil.NewApp(t), live: &fakeLive{}, clock: testutil.NewClock(time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC))}
+	e := &env{app: testutil.NewApp(t), live: &testutil.FakeLive{}, clock: testutil.NewClock(time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC))}
 	shell := testutil.NewShell(t, e.clock.Now)
 	e.mod = New(DefaultConfig(), Deps{Events: hooks.New(), UI: shell, Now: e.clock.Now, Live: e.live})
 	if err := e.mod.Register(e.app); err != nil {
@@ -132,7 +117,7 @@ func TestMeTooThousandAtOnce(t *testing.T) {
 	if fresh.GetInt("metoo_count") != 1000 || rows != 1000 {
 		t.Fatalf("after 1000 presses: metoo_count %d, rows %d; want 1000 and 1000", fresh.GetInt("metoo_count"), rows)
 	}
-	if got := e.live.last["topic:"+topic.Id]["metoo"]; got != 1000 {
+	if got := e.live.Last("topic:" + topic.Id)["metoo"]; got != 1000 {
 		t.Errorf("last live value %v, want 1000", got)
 	}
 	// pressing again counts nothing
@@ -475,7 +460,7 @@ func TestStatusChangeNotifies(t *testing.T) {
 		if got := e.mod.Forum().Unread(m.Id); got != 1 {
 			t.Errorf("member %s has %d unread, want 1", m.Id, got)
 		}
-		if got := e.live.last["member:"+m.Id]["unread"]; got != 1 {
+		if got := e.live.Last("member:" + m.Id)["unread"]; got != 1 {
 			t.Errorf("live unread for %s = %v, want 1", m.Id, got)
 		}
 	}
@@ -874,7 +859,7 @@ func TestMentionNotifies(t *testing.T) {
 	if got := e.mod.Forum().Unread(author.Id); got != 0 {
 		t.Errorf("the author was told of their own mention")
 	}
-	if got := e.live.last["member:"+hong.Id]["unread"]; got != 1 {
+	if got := e.live.Last("member:" + hong.Id)["unread"]; got != 1 {
 		t.Errorf("live unread = %v, want 1", got)
 	}
 	b := testutil.NewBrowser(t, e.app).As(hong)

@@ -127,13 +127,12 @@ type BuyRequest struct {
 // answered from memory alone. The database is the truth: Load rebuilds a
 // sale's state from it on start.
 type Engine struct {
-	store   Store
-	newID   func() string
-	expiry  time.Duration
-	perSec  float64 // attempts per member per second (token bucket)
-	mu      sync.RWMutex
-	sales   map[string]*saleState
-	changed func(saleID string)
+	store  Store
+	newID  func() string
+	expiry time.Duration
+	perSec float64 // attempts per member per second (token bucket)
+	mu     sync.RWMutex
+	sales  map[string]*saleState
 }
 
 // EngineConfig tunes the engine.
@@ -144,17 +143,12 @@ type EngineConfig struct {
 	AttemptsPerSecond float64
 	// NewID returns a fresh record id.
 	NewID func() string
-	// Changed is called (without locks held) after a sale's counters change.
-	Changed func(saleID string)
 }
 
 // NewEngine returns an engine writing through store.
 func NewEngine(store Store, cfg EngineConfig) *Engine {
-	if cfg.Changed == nil {
-		cfg.Changed = func(string) {}
-	}
 	return &Engine{store: store, newID: cfg.NewID, expiry: cfg.OrderExpiry, perSec: cfg.AttemptsPerSecond,
-		sales: map[string]*saleState{}, changed: cfg.Changed}
+		sales: map[string]*saleState{}}
 }
 
 const shardCount = 64
@@ -282,7 +276,6 @@ func (e *Engine) Update(info SaleInfo) error {
 	}
 	inf := info
 	s.info.Store(&inf)
-	e.changed(info.ID)
 	return nil
 }
 
@@ -363,7 +356,6 @@ func (e *Engine) Reserve(ctx context.Context, saleID, member, answer string, now
 		s.answers[answer]++
 		s.answersMu.Unlock()
 	}
-	e.changed(saleID)
 	return r, true, nil
 }
 
@@ -442,7 +434,6 @@ func (e *Engine) Buy(ctx context.Context, req BuyRequest) (o Order, replay bool,
 	entry.order = o
 	sh.mu.Unlock()
 	s.sold.Add(int64(req.Quantity))
-	e.changed(req.Sale)
 	return o, false, nil
 }
 
@@ -527,7 +518,6 @@ func (e *Engine) Release(saleID, member string, quantity int) {
 	sh.mu.Unlock()
 	s.remaining.Add(int64(quantity))
 	s.sold.Add(-int64(quantity))
-	e.changed(saleID)
 }
 
 // Counters are a sale's public and console figures.

@@ -137,7 +137,7 @@ func TestConsoleAndExport(t *testing.T) {
 	}
 
 	e.mod.publish()
-	console := e.live.last[ConsoleChannel(e.sale.Id)]
+	console := e.live.Last(ConsoleChannel(e.sale.Id))
 	if console["sold"] != int64(1) || console["rejected"].(map[string]any)["limit"] != int64(1) || console["attempts"] != int64(2) {
 		t.Errorf("console figures = %v", console)
 	}

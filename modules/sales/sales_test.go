@@ -21,24 +21,10 @@ import (
 
 func TestMain(m *testing.M) { testutil.Main(m) }
 
-type fakeLive struct {
-	mu   sync.Mutex
-	last map[string]map[string]any
-}
-
-func (f *fakeLive) Publish(ch string, v map[string]any) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.last == nil {
-		f.last = map[string]map[string]any{}
-	}
-	f.last[ch] = v
-}
-
 type env struct {
 	app     *tests.TestApp
 	mod     *Module
-	live    *fakeLive
+	live    *testutil.FakeLive
 	clock   *testutil.Clock
 	sale    *core.Record
 	base    string
@@ -49,7 +35,7 @@ type env struct {
 // two hours for an hour, with the given stock and limit.
 func newEnv(t testing.TB, stock, perMember int) *env {
 	t.Helper()
-	e := &env{app: testutil.NewApp(t), live: &fakeLive{}, clock: testutil.NewClock(time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC))}
+	e := &env{app: testutil.NewApp(t), live: &testutil.FakeLive{}, clock: testutil.NewClock(time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC))}
 	cfg := DefaultConfig()
 	cfg.PowBits = 4
 	shell := testutil.NewShell(t, e.clock.Now)
@@ -195,7 +181,7 @@ func TestReserveThenBuy(t *testing.T) {
 		t.Errorf("second reserve = %d %v, want 200 and the same number", again.Status, again.Body)
 	}
 	e.mod.publish()
-	if got := e.live.last["sale:"+e.sale.Id]["reserved"]; got != int64(1) {
+	if got := e.live.Last("sale:" + e.sale.Id)["reserved"]; got != int64(1) {
 		t.Errorf("live reserved = %v, want 1", got)
 	}
 
@@ -248,6 +234,16 @@ func TestReserveThenBuy(t *testing.T) {
 	}
 }
 
+// badCall is a request that must be refused with status and code.
+type badCall struct {
+	name, method, path string
+	member             *core.Record
+	body               string
+	header             []string
+	status             int
+	code               string
+}
+
 func TestBadInputChangesNothing(t *testing.T) {
 	e := newEnv(t, 1, 1)
 	ann := e.member(t, "Ann", false)
@@ -260,14 +256,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 	ch := e.call(t, "GET", sale+"/challenge", cat, "").Body["challenge"].(string)
 	used := e.call(t, "GET", sale+"/challenge", ann, "").Body["challenge"].(string)
 	// a challenge solved by Ann cannot be used by Cat
-	cases := []struct {
-		name, method, path string
-		member             *core.Record
-		body               string
-		header             []string
-		status             int
-		code               string
-	}{
+	cases := []badCall{
 		{"guest reserves", "POST", sale + "/reservations", nil, `{}`, nil, 401, "signed_out"},
 		{"forged token", "POST", sale + "/orders", nil, `{}`, []string{"Authorization", "x.y.z", "Idempotency-Key", "k"}, 401, "signed_out"},
 		{"unknown sale", "POST", "/api/sales/nope/orders", ann, `{}`, []string{"Idempotency-Key", "k"}, 404, "unknown_sale"},
@@ -282,14 +271,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"not reserved", "POST", sale + "/orders", cat, `{}`, []string{"Idempotency-Key", "k1"}, 403, "not_open"},
 		{"cross-origin browser", "POST", sale + "/orders", ann, `{}`, []string{"Idempotency-Key", "k9", "Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example"}, 403, "cross_origin"},
 	}
-	check := func(c struct {
-		name, method, path string
-		member             *core.Record
-		body               string
-		header             []string
-		status             int
-		code               string
-	}) {
+	check := func(c badCall) {
 		t.Helper()
 		a := e.call(t, c.method, c.path, c.member, c.body, c.header...)
 		if a.Status != c.status || a.code() != c.code || a.Body["message"] == "" {
@@ -310,14 +292,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 
 	e.clock.Advance(2 * time.Hour)
 	dan := e.member(t, "Dan", false)
-	after := []struct {
-		name, method, path string
-		member             *core.Record
-		body               string
-		header             []string
-		status             int
-		code               string
-	}{
+	after := []badCall{
 		{"not reserved", "POST", sale + "/orders", dan, `{}`, []string{"Idempotency-Key", "k2"}, 403, "not_reserved"},
 		{"reservations closed", "POST", sale + "/reservations", dan, `{}`, nil, 410, "reservations_closed"},
 		{"zero quantity", "POST", sale + "/orders", ann, `{"quantity":0}`, []string{"Idempotency-Key", "k3"}, 400, "bad_quantity"},
@@ -334,14 +309,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		t.Errorf("sold out = %d %v, want 409 in Chinese", soldOut.Status, soldOut.Body)
 	}
 	e.clock.Advance(time.Hour)
-	check(struct {
-		name, method, path string
-		member             *core.Record
-		body               string
-		header             []string
-		status             int
-		code               string
-	}{"closed", "POST", sale + "/orders", cat, `{}`, []string{"Idempotency-Key", "k7"}, 410, "closed"})
+	check(badCall{"closed", "POST", sale + "/orders", cat, `{}`, []string{"Idempotency-Key", "k7"}, 410, "closed"})
 
 	if n := e.count(t, Orders, "1=1"); n != 1 {
 		t.Errorf("orders = %d, want 1", n)

@@ -196,6 +196,29 @@ func (f *FakeSMS) Count() int {
 	return len(f.Sent)
 }
 
+// FakeLive records what a module publishes to live counters.
+type FakeLive struct {
+	mu   sync.Mutex
+	last map[string]map[string]any
+}
+
+// Publish records the values of a channel's latest publication.
+func (f *FakeLive) Publish(ch string, v map[string]any) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.last == nil {
+		f.last = map[string]map[string]any{}
+	}
+	f.last[ch] = v
+}
+
+// Last returns the latest values published on a channel (nil: none).
+func (f *FakeLive) Last(ch string) map[string]any {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.last[ch]
+}
+
 // Serve starts app's router (with every OnServe route) on a real loopback
 // listener and returns its base URL; the server stops when the test ends.
 func Serve(t testing.TB, app core.App) string {
