@@ -195,3 +195,22 @@ func TestReplyImages(t *testing.T) {
 		t.Error("the topic page does not show the image")
 	}
 }
+
+func TestMentionsInANewTopic(t *testing.T) {
+	e := newEnv(t)
+	ann := testutil.Member(t, e.app, "ann@x.io", "Ann")
+	bob := testutil.Member(t, e.app, "bob@x.io", "Bob")
+	cat := testutil.Member(t, e.app, "cat@x.io", "Cat")
+	fields := map[string]string{"problem": "The night shots are dark, @Cat saw it too", "proposal": "q"}
+	if _, err := e.mod.Forum().CreateTopic(ann, NewTopic{Board: "camera", Kind: KindRequest, Title: "Night mode", Body: "cc @Bob", Fields: fields}); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []*core.Record{bob, cat} {
+		if got := e.mod.Forum().Unread(m.Id); got != 1 {
+			t.Errorf("%s has %d unread after being mentioned in a new topic, want 1", m.GetString("name"), got)
+		}
+	}
+	if got := e.mod.Forum().Unread(ann.Id); got != 0 {
+		t.Errorf("the author was notified of her own topic")
+	}
+}

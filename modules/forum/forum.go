@@ -247,7 +247,20 @@ func (f *Forum) CreateTopic(member *core.Record, in NewTopic) (*core.Record, err
 			return err
 		}
 		var err error
-		told, err = f.notifyOwners(tx, t)
+		if told, err = f.notifyOwners(tx, t); err != nil {
+			return err
+		}
+		// mentions in the text and in the structured fields
+		text := in.Body
+		for _, v := range fields {
+			text += "\n" + v
+		}
+		mentioned, err := f.notifyMentions(tx, member, t.Id, text)
+		for _, id := range mentioned {
+			if !slices.Contains(told, id) {
+				told = append(told, id)
+			}
+		}
 		return err
 	})
 	if err != nil {

@@ -386,3 +386,19 @@ func TestNotFoundPage(t *testing.T) {
 		t.Errorf("GET /api/no/such = %d %s, want a JSON 404", status, h.Get("Content-Type"))
 	}
 }
+
+func TestMentionLinksFindTheProfile(t *testing.T) {
+	e := newEnv(t)
+	m := testutil.Member(t, e.app, "mei@x.io", "小梅")
+	testutil.Member(t, e.app, "tom1@x.io", "Tom")
+	testutil.Member(t, e.app, "tom2@x.io", "tom")
+	b := testutil.NewBrowser(t, e.app)
+	if status, _, h := b.Do("GET", "/members/by-name/"+url.PathEscape("小梅"), nil); status != 303 || h.Get("Location") != "/members/"+m.Id {
+		t.Errorf("mention link = %d to %q, want 303 to the profile", status, h.Get("Location"))
+	}
+	for _, name := range []string{"Tom", "nobody"} { // two members share "Tom"; nobody is called "nobody"
+		if status, _, _ := b.Do("GET", "/members/by-name/"+name, nil); status != 404 {
+			t.Errorf("mention link for %q = %d, want 404", name, status)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 )
 
@@ -59,6 +60,22 @@ func (m *Module) profileView(e *core.RequestEvent) error {
 	c := card(r)
 	v := ProfileView{Card: c, IsMe: e.Auth != nil && e.Auth.Id == r.Id, Years: int(m.deps.Now().Sub(c.Joined).Hours() / (24 * 365))}
 	return m.deps.UI.Render(e, http.StatusOK, "members/profile", v)
+}
+
+// profileByName follows an @mention: the profile of the one member with
+// that display name (case-insensitive), or a "not found" page when no one,
+// or more than one, has it.
+func (m *Module) profileByName(e *core.RequestEvent) error {
+	var ids []string
+	err := e.App.DB().Select("id").From("users").Where(dbx.NewExp("LOWER(name) = LOWER({:n})", dbx.Params{"n": e.Request.PathValue("name")})).
+		Limit(2).Column(&ids)
+	if err != nil {
+		return err
+	}
+	if len(ids) != 1 {
+		return m.deps.UI.Error(e, http.StatusNotFound, "members.not_found")
+	}
+	return e.Redirect(http.StatusSeeOther, "/members/"+ids[0])
 }
 
 // DirectoryView is the data of the members directory.

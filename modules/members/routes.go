@@ -34,6 +34,7 @@ func (m *Module) routes(se *core.ServeEvent) {
 
 	r.GET("/members", h(m.directory))
 	r.GET("/members/{id}", h(m.profileView))
+	r.GET("/members/by-name/{name}", h(m.profileByName))
 
 	api := r.Group("/api/members")
 	api.Bind(apis.RequireAuth("users"))

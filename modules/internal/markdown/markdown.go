@@ -24,10 +24,10 @@ type Renderer struct {
 }
 
 // New returns a renderer with GitHub-flavoured extensions (tables,
-// strikethrough, autolinks, task lists).
+// strikethrough, autolinks, task lists) and @mentions linked to profiles.
 func New() *Renderer {
 	md := goldmark.New(
-		goldmark.WithExtensions(extension.GFM, extension.CJK),
+		goldmark.WithExtensions(extension.GFM, extension.CJK, mentionExtension{}),
 		goldmark.WithRendererOptions(
 			html.WithHardWraps(), // members write line by line, as in a chat
 			// raw HTML stays off: goldmark escapes it unless html.WithUnsafe() is set

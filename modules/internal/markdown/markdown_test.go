@@ -137,3 +137,18 @@ func FuzzRender(f *testing.F) {
 		assertSafe(t, src, string(r.Render(src)))
 	})
 }
+
+func TestMentionsLinkToProfiles(t *testing.T) {
+	r := New()
+	for _, c := range []struct{ in, want string }{
+		{"hi @Ann.", `<p>hi <a href="/members/by-name/Ann" rel="nofollow noreferrer">@Ann</a>.</p>`},
+		{"(@小米版主)", `<p>(<a href="/members/by-name/%E5%B0%8F%E7%B1%B3%E7%89%88%E4%B8%BB" rel="nofollow noreferrer">@小米版主</a>)</p>`},
+		{"mail ann@example.com", `<p>mail <a href="mailto:ann@example.com" rel="nofollow noreferrer">ann@example.com</a></p>`},
+		{"`@code`", `<p><code>@code</code></p>`},
+		{"@a", `<p>@a</p>`},
+	} {
+		if got := strings.TrimSpace(string(r.Render(c.in))); got != c.want {
+			t.Errorf("Render(%q) = %s, want %s", c.in, got, c.want)
+		}
+	}
+}
