@@ -194,6 +194,12 @@ func TestReplyImages(t *testing.T) {
 	if !strings.Contains(page, "/api/files/"+posts[0].Collection().Id+"/"+posts[0].Id+"/") {
 		t.Error("the topic page does not show the image")
 	}
+	// images change only through the checked reply path, never by a record update
+	for _, body := range []string{`{"images":[]}`, `{"images-":["x.png"]}`} {
+		if status, _ := jsonCall(t, b.Base, http.MethodPatch, "/api/collections/forum_posts/records/"+posts[0].Id, testutil.Token(t, ann), body); status == 200 {
+			t.Errorf("PATCH %s by the author = 200, want refused", body)
+		}
+	}
 }
 
 func TestMentionsInANewTopic(t *testing.T) {
