@@ -27,7 +27,6 @@ var (
 	ErrKeyInFlight     = errors.New("sales: a request with this idempotency key is still in flight")
 	ErrTooFast         = errors.New("sales: too many attempts")
 	ErrUnavailable     = errors.New("sales: could not store the order")
-	ErrNotEligible     = errors.New("sales: not eligible")
 	ErrPhoneRequired   = errors.New("sales: verified phone required")
 	ErrAccountTooYoung = errors.New("sales: account too young")
 	ErrStaffOnly       = errors.New("sales: staff-only sale")

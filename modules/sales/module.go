@@ -12,7 +12,6 @@ import (
 	"context"
 	"embed"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io/fs"
 	"net/http"
@@ -420,5 +419,3 @@ func (l *lazyWriter) CommitOrder(ctx context.Context, o Order) error {
 
 // Writer returns the durable writer (starting it).
 func (m *Module) Writer() (*Writer, error) { return m.store.get() }
-
-var errNoSale = errors.New("sales: no such sale")
