@@ -284,7 +284,7 @@ func (m *Module) apiReserve(w http.ResponseWriter, r *http.Request) {
 		m.fail(w, r, b, err)
 		return
 	}
-	res, created, err := m.Reserve(r.Context(), r.PathValue("id"), b, body, m.deps.Now())
+	res, created, err := m.reserve(r.Context(), r.PathValue("id"), b, body, m.deps.Now())
 	if err != nil {
 		m.fail(w, r, b, err)
 		return
@@ -298,8 +298,8 @@ func (m *Module) apiReserve(w http.ResponseWriter, r *http.Request) {
 		"share": "/sales/" + res.Sale + "/card/" + b.ID + ".png"})
 }
 
-// Reserve checks eligibility and the proof of work, then reserves.
-func (m *Module) Reserve(ctx context.Context, saleID string, b *buyer, body reserveBody, now time.Time) (Reservation, bool, error) {
+// reserve checks eligibility and the proof of work, then reserves.
+func (m *Module) reserve(ctx context.Context, saleID string, b *buyer, body reserveBody, now time.Time) (Reservation, bool, error) {
 	info, ok := m.engine.Info(saleID)
 	if !ok {
 		return Reservation{}, false, ErrUnknownSale
