@@ -13,6 +13,7 @@ import (
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/filesystem"
+	"github.com/pocketbase/pocketbase/tools/types"
 )
 
 // Collections of reply edits and reactions.
@@ -282,9 +283,10 @@ func (f *Forum) Quote(postID string) (string, error) {
 	return b.String(), nil
 }
 
-func dbNow(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05.000Z") }
+// dbNow formats t as PocketBase stores dates.
+func dbNow(t time.Time) string { return t.UTC().Format(types.DefaultDateLayout) }
 
 func parseTime(s string) time.Time {
-	t, _ := time.Parse("2006-01-02 15:04:05.000Z", s)
-	return t
+	d, _ := types.ParseDateTime(s)
+	return d.Time()
 }

@@ -243,7 +243,7 @@ func holdsStock(status string) bool { return status == "pending" || status == "p
 // ended more than a day ago, with its reservations and live orders.
 func (m *Module) LoadSales() error {
 	recs, err := m.app.FindRecordsByFilter(Sales, "ends > {:since}", "", 0, 0,
-		dbx.Params{"since": m.deps.Now().Add(-24 * time.Hour).UTC().Format("2006-01-02 15:04:05.000Z")})
+		dbx.Params{"since": dbTime(m.deps.Now().Add(-24 * time.Hour))})
 	if err != nil {
 		return fmt.Errorf("sales: load sales: %w", err)
 	}
