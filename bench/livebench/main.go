@@ -193,6 +193,46 @@ func rssKiB() int64 {
 type stats struct {
 	mu   sync.Mutex
 	lags []time.Duration
+
+	// per update (seq): the earliest and latest arrival over all clients,
+	// so the report can tell the start of a fan-out from its spread
+	first, last [4096]atomic.Int64
+}
+
+// arrive records the lag of update seq at one client.
+func (s *stats) arrive(seq int64, lag time.Duration) {
+	if seq <= 0 || seq >= int64(len(s.first)) {
+		return
+	}
+	v := int64(lag)
+	for {
+		f := s.first[seq].Load()
+		if (f != 0 && f <= v) || s.first[seq].CompareAndSwap(f, v) {
+			break
+		}
+	}
+	for {
+		l := s.last[seq].Load()
+		if l >= v || s.last[seq].CompareAndSwap(l, v) {
+			break
+		}
+	}
+}
+
+// spread returns the mean earliest and mean latest arrival over updates.
+func (s *stats) spread() (first, last time.Duration) {
+	var n int64
+	for i := range s.first {
+		if f := s.first[i].Load(); f > 0 {
+			first += time.Duration(f)
+			last += time.Duration(s.last[i].Load())
+			n++
+		}
+	}
+	if n == 0 {
+		return 0, 0
+	}
+	return first / time.Duration(n), last / time.Duration(n)
 }
 
 // merge adds one client's lags when it ends (no lock per message).
@@ -273,6 +313,8 @@ func runClients(mode, addr string, n, rate int, duration time.Duration) {
 	fmt.Printf("server_rss_before_kib=%d server_rss_connected_kib=%d rss_per_conn_kib=%.2f\n", rss0, rss1, perConn)
 	fmt.Printf("delivered=%d expected~%d lag_p50_ms=%.1f lag_p99_ms=%.1f lag_max_ms=%.1f\n",
 		len(lags), expected, ms(pct(0.50)), ms(pct(0.99)), ms(pct(1.0)))
+	first, last := st.spread()
+	fmt.Printf("per update, mean over updates: first_arrival_ms=%.1f last_arrival_ms=%.1f\n", ms(first), ms(last))
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -314,8 +356,10 @@ func wsClient(ctx context.Context, addr string, i int, st *stats, connected func
 			return nil
 		}
 		n, _ := io.ReadFull(r, buf)
-		if ts := tsOf(buf[:n]); ts > 0 {
-			lags = append(lags, lagOf(ts))
+		if ts := numberOf(buf[:n], `"ts":`); ts > 0 {
+			lag := lagOf(ts)
+			lags = append(lags, lag)
+			st.arrive(numberOf(buf[:n], `"seq":`), lag)
 		}
 	}
 }
@@ -392,8 +436,10 @@ func sseClient(ctx context.Context, addr string, i int, st *stats, connected fun
 				subscribed = true
 				connected()
 			} else if event == "bench" {
-				if ts := tsOf([]byte(data)); ts > 0 {
-					lags = append(lags, lagOf(ts))
+				if ts := numberOf([]byte(data), `"ts":`); ts > 0 {
+					lag := lagOf(ts)
+					lags = append(lags, lag)
+					st.arrive(numberOf([]byte(data), `"seq":`), lag)
 				}
 			}
 			event, data = "", ""
@@ -401,16 +447,16 @@ func sseClient(ctx context.Context, addr string, i int, st *stats, connected fun
 	}
 }
 
-// tsOf finds the "ts" number in a message without a JSON decoder: the
-// clients must cost the machine as little as possible, since they share it
-// with the server being measured.
-func tsOf(b []byte) int64 {
-	i := bytes.Index(b, []byte(`"ts":`))
+// numberOf finds the number after key in a message without a JSON decoder:
+// the clients must cost the machine as little as possible, since they share
+// it with the server being measured.
+func numberOf(b []byte, key string) int64 {
+	i := bytes.Index(b, []byte(key))
 	if i < 0 {
 		return 0
 	}
 	var v int64
-	for _, c := range b[i+5:] {
+	for _, c := range b[i+len(key):] {
 		if c < '0' || c > '9' {
 			break
 		}

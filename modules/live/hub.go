@@ -197,7 +197,7 @@ func (h *Hub) flush() time.Duration {
 			continue // a value that cannot be JSON: dropped, the previous frame stays
 		}
 		ch.frame = frame
-		ch.next = now.Add(interval)
+		ch.next = nextSlot(ch.next, now, interval)
 		d := delivery{name: ch.name, frame: frame, subs: make([]*conn, 0, len(ch.subs))}
 		for c := range ch.subs {
 			d.subs = append(d.subs, c)
@@ -211,6 +211,20 @@ func (h *Hub) flush() time.Duration {
 		}
 	}
 	return wait
+}
+
+// nextSlot returns the earliest time of a channel's next frame, given the
+// slot the frame just sent was due at and the time it went out. A channel
+// updated without pause keeps to a fixed grid of one slot per interval: were
+// the next slot counted from the send time instead, the timer's lateness and
+// the flush itself would push every later frame back a little more, until
+// updates arrive a whole interval late and get merged. Two frames are never
+// closer than three quarters of an interval.
+func nextSlot(due, sent time.Time, interval time.Duration) time.Time {
+	if sent.Sub(due) < interval/4 {
+		return due.Add(interval)
+	}
+	return sent.Add(interval) // the channel was quiet: start a new grid
 }
 
 // offer puts frame into c's slot for channel name, replacing an older frame

@@ -349,3 +349,28 @@ func TestNoGoroutineLeak(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+func TestNextSlotKeepsTheGrid(t *testing.T) {
+	const interval = 200 * time.Millisecond
+	start := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	// a channel published every interval, each frame going out 3 ms after
+	// its slot (timer lateness and the flush itself)
+	due := nextSlot(time.Time{}, start, interval)
+	for range 100 {
+		due = nextSlot(due, due.Add(3*time.Millisecond), interval)
+	}
+	if want := start.Add(101 * interval); !due.Equal(want) {
+		t.Errorf("after 101 frames the next slot is %v, want %v (no drift)", due.Sub(start), want.Sub(start))
+	}
+	// a quiet channel starts a new grid from its next frame
+	quiet := due.Add(time.Minute)
+	if got := nextSlot(due, quiet, interval); !got.Equal(quiet.Add(interval)) {
+		t.Errorf("nextSlot after a pause = %v, want one interval after the send", got.Sub(quiet))
+	}
+	// a frame sent late by more than a quarter interval restarts the grid, so
+	// two frames are never closer than 3/4 interval
+	late := due.Add(interval / 2)
+	if got := nextSlot(due, late, interval); got.Sub(late) < 3*interval/4 {
+		t.Errorf("nextSlot(late) leaves %v until the next frame, want at least %v", got.Sub(late), 3*interval/4)
+	}
+}
