@@ -104,6 +104,9 @@ func (ev *Events) Listen(fn Listener) {
 	ev.NeedStatusChanged.BindFunc(func(e *NeedEvent) error {
 		p := Payload{"topic": Payload{"id": e.Topic.Id, "title": e.Topic.GetString("title"), "kind": e.Topic.GetString("kind")},
 			"from": e.From, "to": e.To, "reason": e.Reason, "notified": e.Notified}
+		if e.Release != "" {
+			p["release"] = Payload{"version": e.Release, "url": e.ReleaseURL}
+		}
 		if e.By != nil {
 			p["by"] = Payload{"id": e.By.Id, "name": e.By.GetString("name")}
 		}
@@ -162,7 +165,10 @@ type NeedEvent struct {
 	By       *core.Record // the staff member
 	From, To string
 	Reason   string
-	Notified int // members told: the author and everyone who pressed "me too"
+	// Release and ReleaseURL name the release a need shipped in (To is
+	// "shipped"); empty otherwise.
+	Release, ReleaseURL string
+	Notified            int // members told: the author and everyone who pressed "me too"
 }
 
 func memberPayload(m *core.Record) Payload {

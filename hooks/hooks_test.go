@@ -127,3 +127,20 @@ func TestPayloadsCarryNoSecrets(t *testing.T) {
 		t.Errorf("payload leaks the email or the number: %s", s)
 	}
 }
+
+func TestShippedPayloadNamesTheRelease(t *testing.T) {
+	app := newApp(t)
+	ev := New()
+	var got Payload
+	ev.Listen(func(key string, p Payload) error { got = p; return nil })
+	users, _ := app.FindCollectionByNameOrId("users")
+	topic := core.NewRecord(users)
+	ev.NeedStatusChanged.Trigger(&NeedEvent{App: app, Topic: topic, From: "progress", To: "shipped", Release: "2.4.0", ReleaseURL: "/releases/2.4.0"})
+	if r, ok := got["release"].(Payload); !ok || r["version"] != "2.4.0" || r["url"] != "/releases/2.4.0" {
+		t.Errorf("need.status_changed payload release = %v, want version 2.4.0 and its link", got["release"])
+	}
+	ev.NeedStatusChanged.Trigger(&NeedEvent{App: app, Topic: topic, From: "new", To: "planned"})
+	if _, ok := got["release"]; ok {
+		t.Errorf("a change to planned carries a release: %v", got)
+	}
+}

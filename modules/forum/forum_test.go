@@ -437,19 +437,19 @@ func TestStatusChangeNotifies(t *testing.T) {
 	var events []*hooks.NeedEvent
 	e.mod.deps.Events.NeedStatusChanged.BindFunc(func(ev *hooks.NeedEvent) error { events = append(events, ev); return ev.Next() })
 
-	err := e.mod.Forum().ChangeStatus(staffer, topic.Id, "declined", "")
+	err := e.mod.Forum().ChangeStatus(staffer, topic.Id, StatusChange{Status: "declined"})
 	var fe FieldErrors
 	if !errors.As(err, &fe) || fe["reason"] == "" {
 		t.Fatalf("declining without a reason = %v, want a field error", err)
 	}
-	if err := e.mod.Forum().ChangeStatus(staffer, topic.Id, "bogus", ""); !errors.Is(err, ErrBadStatus) {
+	if err := e.mod.Forum().ChangeStatus(staffer, topic.Id, StatusChange{Status: "bogus"}); !errors.Is(err, ErrBadStatus) {
 		t.Fatalf("unknown status = %v, want ErrBadStatus", err)
 	}
 	if n, _ := e.app.CountRecords(Notifications); n != 0 || len(events) != 0 {
 		t.Fatalf("refused changes left %d notifications and %d events", n, len(events))
 	}
 
-	if err := e.mod.Forum().ChangeStatus(staffer, topic.Id, "planned", "In the March build"); err != nil {
+	if err := e.mod.Forum().ChangeStatus(staffer, topic.Id, StatusChange{Status: "planned", Reason: "In the March build"}); err != nil {
 		t.Fatal(err)
 	}
 	fresh, _ := e.app.FindRecordById(Topics, topic.Id)
@@ -470,7 +470,7 @@ func TestStatusChangeNotifies(t *testing.T) {
 	if len(events) != 1 || events[0].To != "planned" || events[0].From != "new" || events[0].Notified != 4 {
 		t.Fatalf("NeedStatusChanged events = %+v, want one new -> planned telling 4 members", events)
 	}
-	if err := e.mod.Forum().ChangeStatus(staffer, topic.Id, "planned", ""); !errors.Is(err, ErrBadStatus) {
+	if err := e.mod.Forum().ChangeStatus(staffer, topic.Id, StatusChange{Status: "planned"}); !errors.Is(err, ErrBadStatus) {
 		t.Errorf("the same status again = %v, want ErrBadStatus", err)
 	}
 }
@@ -510,24 +510,97 @@ func TestStatusAPIAndPages(t *testing.T) {
 	if status, body, _ := sb.Do("POST", "/forum/t/"+topic.Id+"/status", url.Values{"status": {"duplicate"}}); status != 400 || !strings.Contains(body, "Say why") {
 		t.Fatalf("duplicate without a reason = %d", status)
 	}
-	if status, _, _ := sb.Do("POST", "/forum/t/"+topic.Id+"/status", url.Values{"status": {"shipped"}, "reason": {"In 2.4"}}); status != 303 {
+	// shipped needs the release; what was typed stays in the form
+	if status, body, _ := sb.Do("POST", "/forum/t/"+topic.Id+"/status", url.Values{"status": {"shipped"}, "reason": {"In 2.4"}}); status != 400 ||
+		!strings.Contains(body, "Name the release") || !strings.Contains(body, `value="In 2.4"`) {
+		t.Fatalf("shipped without a release = %d, want 400 with the message and the typed reason kept", status)
+	}
+	if status, _, _ := sb.Do("POST", "/forum/t/"+topic.Id+"/status", url.Values{"status": {"shipped"}, "reason": {"In 2.4"},
+		"release": {"2.4.0"}, "release_url": {"/releases/2.4.0"}}); status != 303 {
 		t.Fatalf("status by form = %d, want 303", status)
 	}
-	if _, body, _ := sb.Do("GET", "/forum/roadmap", nil); !strings.Contains(body, "Night mode please") {
-		t.Fatal("shipped need missing from the roadmap")
+	if _, body, _ := sb.Do("GET", "/forum/roadmap", nil); !strings.Contains(body, "Night mode please") || !strings.Contains(body, "2.4.0") {
+		t.Fatal("shipped need (with its release) missing from the roadmap")
 	}
 	ab := sb.Another().As(author)
 	if _, body, _ := ab.Do("GET", "/forum", nil); !strings.Contains(body, `data-live="member:`+author.Id+`.unread">1</span>`) {
 		t.Fatal("the author's bell shows no unread notification")
 	}
-	if _, body, _ := ab.Do("GET", "/forum/notifications", nil); !strings.Contains(body, "Night mode please") || !strings.Contains(body, "In 2.4") {
-		t.Fatal("notification center lacks the change")
+	if _, body, _ := ab.Do("GET", "/forum/notifications", nil); !strings.Contains(body, "Night mode please") || !strings.Contains(body, "In 2.4") ||
+		!strings.Contains(body, "Your need shipped in 2.4.0") {
+		t.Fatal("notification center lacks the change or its release")
 	}
 	if got := e.mod.Forum().Unread(author.Id); got != 0 {
 		t.Errorf("unread after opening the center = %d, want 0", got)
 	}
-	if _, body, _ := sb.Do("GET", "/forum/t/"+topic.Id, nil); !strings.Contains(body, "In 2.4") {
-		t.Error("the reason is not shown on the topic")
+	if _, body, _ := sb.Do("GET", "/forum/t/"+topic.Id, nil); !strings.Contains(body, "In 2.4") || !strings.Contains(body, `<a href="/releases/2.4.0">2.4.0</a>`) {
+		t.Error("the reason or the release link is not shown on the topic")
+	}
+}
+
+func TestShippedNamesTheRelease(t *testing.T) {
+	e := newEnv(t)
+	ms := members(t, e.app, 3)
+	staffer := testutil.Member(t, e.app, "s@x.io", "Staff", "staff")
+	topic := e.need(t, ms[0], KindRequest)
+	for _, m := range ms[1:] {
+		e.mod.Forum().MeToo(m, topic.Id, true)
+	}
+	var events []*hooks.NeedEvent
+	e.mod.deps.Events.NeedStatusChanged.BindFunc(func(ev *hooks.NeedEvent) error { events = append(events, ev); return ev.Next() })
+
+	for _, c := range []struct {
+		change StatusChange
+		field  string
+	}{
+		{StatusChange{Status: "shipped"}, "release"},
+		{StatusChange{Status: "shipped", Release: "   "}, "release"},
+		{StatusChange{Status: "shipped", Release: strings.Repeat("9", 65)}, "release"},
+		{StatusChange{Status: "shipped", Release: "2.4.0", ReleaseURL: "javascript:alert(1)"}, "release_url"},
+		{StatusChange{Status: "shipped", Release: "2.4.0", ReleaseURL: "//evil.example/x"}, "release_url"},
+		{StatusChange{Status: "shipped", Release: "2.4.0", ReleaseURL: "ftp://example.com/notes"}, "release_url"},
+	} {
+		err := e.mod.Forum().ChangeStatus(staffer, topic.Id, c.change)
+		var fe FieldErrors
+		if !errors.As(err, &fe) || fe[c.field] == "" {
+			t.Errorf("ChangeStatus(%+v) = %v, want a field error on %s", c.change, err, c.field)
+		}
+	}
+	if n, _ := e.app.CountRecords(Notifications); n != 0 || len(events) != 0 {
+		t.Fatalf("refused changes left %d notifications and %d events", n, len(events))
+	}
+
+	if err := e.mod.Forum().ChangeStatus(staffer, topic.Id, StatusChange{Status: "shipped", Release: " 2.4.0 ", ReleaseURL: "https://brand.example/notes/2.4.0"}); err != nil {
+		t.Fatal(err)
+	}
+	fresh, _ := e.app.FindRecordById(Topics, topic.Id)
+	if fresh.GetString("shipped_in") != "2.4.0" || fresh.GetString("shipped_url") != "https://brand.example/notes/2.4.0" {
+		t.Fatalf("topic shipped in %q at %q", fresh.GetString("shipped_in"), fresh.GetString("shipped_url"))
+	}
+	notes, _ := e.app.FindRecordsByFilter(Notifications, "release = '2.4.0'", "", 0, 0)
+	if len(notes) != 3 {
+		t.Errorf("%d notifications name the release, want 3 (the author and two me-toos)", len(notes))
+	}
+	if len(events) != 1 || events[0].Release != "2.4.0" || events[0].ReleaseURL != "https://brand.example/notes/2.4.0" {
+		t.Fatalf("NeedStatusChanged events = %+v, want one naming release 2.4.0", events)
+	}
+
+	// through the API, a missing release is a field error in the member's language
+	other := e.need(t, ms[1], KindBug)
+	(&tests.ApiScenario{
+		Method: "POST", URL: "/api/forum/topics/" + other.Id + "/status", Body: strings.NewReader(`{"status":"shipped","release_url":"/releases/x"}`),
+		Headers:        map[string]string{"Authorization": testutil.Token(t, staffer), "Accept-Language": "zh-CN"},
+		ExpectedStatus: 400, ExpectedContent: []string{`"release":{"code":"forum.err_release"`, "请填写上线的版本号"},
+		TestAppFactory: func(testing.TB) *tests.TestApp { return e.app }, DisableTestAppCleanup: true,
+	}).Test(t)
+
+	// moving it back forgets the release, whatever else is sent
+	if err := e.mod.Forum().ChangeStatus(staffer, topic.Id, StatusChange{Status: "progress", Release: "2.4.0"}); err != nil {
+		t.Fatal(err)
+	}
+	fresh, _ = e.app.FindRecordById(Topics, topic.Id)
+	if fresh.GetString("shipped_in") != "" || fresh.GetString("shipped_url") != "" {
+		t.Errorf("back in progress, the topic still names release %q", fresh.GetString("shipped_in"))
 	}
 }
 
@@ -762,10 +835,22 @@ func TestModeration(t *testing.T) {
 func TestNewAccountLimit(t *testing.T) {
 	e := newEnv(t)
 	fresh := testutil.Member(t, e.app, "new@x.io", "New")
-	for i := range DefaultConfig().NewAccountTopics {
-		if _, err := e.mod.Forum().CreateTopic(fresh, NewTopic{Board: "camera", Kind: KindDiscussion, Title: fmt.Sprintf("Hello number %d", i)}); err != nil {
+	// records are stamped by the real clock; put them on the test's clock
+	at := func(col, id string) {
+		t.Helper()
+		if _, err := e.app.DB().NewQuery("UPDATE " + col + " SET created = {:c} WHERE id = {:id}").
+			Bind(dbx.Params{"c": e.clock.Now().UTC().Format(types.DefaultDateLayout), "id": id}).Execute(); err != nil {
 			t.Fatal(err)
 		}
+	}
+	at("users", fresh.Id)
+	fresh, _ = e.app.FindRecordById("users", fresh.Id)
+	for i := range DefaultConfig().NewAccountTopics {
+		topic, err := e.mod.Forum().CreateTopic(fresh, NewTopic{Board: "camera", Kind: KindDiscussion, Title: fmt.Sprintf("Hello number %d", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		at(Topics, topic.Id)
 	}
 	if _, err := e.mod.Forum().CreateTopic(fresh, NewTopic{Board: "camera", Kind: KindDiscussion, Title: "One too many"}); !errors.Is(err, ErrNewAccount) {
 		t.Fatalf("topic over the new-account limit = %v, want ErrNewAccount", err)

@@ -37,7 +37,7 @@ func (f *Forum) Merge(by *core.Record, dupID, originalID string) (int, error) {
 	var count int
 	err = f.app.RunInTransaction(func(tx core.App) error {
 		var err error
-		if told, err = f.setStatus(tx, by, dup, "duplicate", reason); err != nil {
+		if told, err = f.setStatus(tx, by, dup, StatusChange{Status: "duplicate", Reason: reason}); err != nil {
 			return err
 		}
 		dup.Set("merged_into", orig.Id)

@@ -131,6 +131,7 @@ type TopicPage struct {
 	CanModerate bool
 	Statuses    []string
 	StatusError string
+	StatusForm  StatusChange // what staff typed, kept when it was refused
 }
 
 func (m *Module) topicPage(e *core.RequestEvent, id string) (*TopicPage, error) {

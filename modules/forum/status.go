@@ -3,6 +3,7 @@ package forum
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -23,11 +24,68 @@ var Statuses = []string{"new", "review", "planned", "progress", "shipped", "decl
 // ErrBadStatus is an unknown status, or a change to the same status.
 var ErrBadStatus = errors.New("forum: invalid status")
 
-// ChangeStatus moves a request or bug to status and tells its author and
+// StatusChange is what staff say when they move a need: the new status, a
+// reason (needed to decline or mark a duplicate) and, for "shipped", the
+// release it shipped in: a version and, optionally, a link to its release
+// notes (an http(s) URL or a path on this site).
+type StatusChange struct {
+	Status     string
+	Reason     string
+	Release    string
+	ReleaseURL string
+}
+
+// check trims c and returns the field errors of a change to c.Status.
+// Release fields only belong to "shipped": for any other status they are
+// dropped.
+func (c *StatusChange) check() error {
+	c.Reason = strings.TrimSpace(c.Reason)
+	c.Release = strings.TrimSpace(c.Release)
+	c.ReleaseURL = strings.TrimSpace(c.ReleaseURL)
+	fe := FieldErrors{}
+	if (c.Status == "declined" || c.Status == "duplicate") && c.Reason == "" {
+		fe["reason"] = "forum.err_reason"
+	}
+	if utf8.RuneCountInString(c.Reason) > 1000 {
+		fe["reason"] = "forum.err_too_long"
+	}
+	if c.Status != "shipped" {
+		c.Release, c.ReleaseURL = "", ""
+	}
+	switch {
+	case c.Status == "shipped" && c.Release == "":
+		fe["release"] = "forum.err_release"
+	case utf8.RuneCountInString(c.Release) > 64:
+		fe["release"] = "forum.err_too_long"
+	}
+	if c.ReleaseURL != "" && !releaseLink(c.ReleaseURL) {
+		fe["release_url"] = "forum.err_release_url"
+	}
+	if len(fe) > 0 {
+		return fe
+	}
+	return nil
+}
+
+// releaseLink accepts an absolute http(s) URL or a path on this site, at
+// most 500 characters: nothing a browser would run.
+func releaseLink(s string) bool {
+	if len(s) > 500 {
+		return false
+	}
+	if strings.HasPrefix(s, "/") && !strings.HasPrefix(s, "//") {
+		return true
+	}
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
+}
+
+// ChangeStatus moves a request or bug to c.Status and tells its author and
 // every member who pressed "me too". Declining or marking a duplicate needs
-// a reason. The notifications are stored in the same transaction; the live
-// counters and the NeedStatusChanged event follow the commit.
-func (f *Forum) ChangeStatus(by *core.Record, topicID, status, reason string) error {
+// a reason; shipping needs the release. The notifications are stored in the
+// same transaction; the live counters and the NeedStatusChanged event follow
+// the commit.
+func (f *Forum) ChangeStatus(by *core.Record, topicID string, c StatusChange) error {
 	t, err := f.FindTopic(topicID)
 	if err != nil {
 		return err
@@ -36,29 +94,26 @@ func (f *Forum) ChangeStatus(by *core.Record, topicID, status, reason string) er
 		return ErrNotMeTooable
 	}
 	from := t.GetString("status")
-	if !slices.Contains(Statuses, status) || status == from {
+	if !slices.Contains(Statuses, c.Status) || c.Status == from {
 		return ErrBadStatus
 	}
-	reason = strings.TrimSpace(reason)
-	if (status == "declined" || status == "duplicate") && reason == "" {
-		return FieldErrors{"reason": "forum.err_reason"}
-	}
-	if utf8.RuneCountInString(reason) > 1000 {
-		return FieldErrors{"reason": "forum.err_too_long"}
+	if err := c.check(); err != nil {
+		return err
 	}
 	var told []string
 	err = f.app.RunInTransaction(func(tx core.App) error {
 		var err error
-		told, err = f.setStatus(tx, by, t, status, reason)
+		told, err = f.setStatus(tx, by, t, c)
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("forum: change status: %w", err)
 	}
-	f.pub.Publish("topic:"+t.Id, map[string]any{"status": status})
+	f.pub.Publish("topic:"+t.Id, map[string]any{"status": c.Status})
 	f.publishUnread(told)
 	if f.events != nil {
-		hooks.TriggerAfterCommit(f.app, f.events.NeedStatusChanged, &hooks.NeedEvent{App: f.app, Topic: t, By: by, From: from, To: status, Reason: reason, Notified: len(told)})
+		hooks.TriggerAfterCommit(f.app, f.events.NeedStatusChanged, &hooks.NeedEvent{App: f.app, Topic: t, By: by, From: from, To: c.Status,
+			Reason: c.Reason, Release: c.Release, ReleaseURL: c.ReleaseURL, Notified: len(told)})
 	}
 	return nil
 }
@@ -107,14 +162,16 @@ func (f *Forum) Roadmap() (planned, progress, shipped []*core.Record, err error)
 // setStatus stores a status change and the notifications it causes inside
 // tx, and returns the members told (the author and every "me too", never
 // the staff member who made the change).
-func (f *Forum) setStatus(tx core.App, by, t *core.Record, status, reason string) ([]string, error) {
+func (f *Forum) setStatus(tx core.App, by, t *core.Record, c StatusChange) ([]string, error) {
 	var told []string
 	fresh, err := tx.FindRecordById(Topics, t.Id)
 	if err != nil {
 		return nil, err
 	}
-	fresh.Set("status", status)
-	fresh.Set("status_reason", reason)
+	fresh.Set("status", c.Status)
+	fresh.Set("status_reason", c.Reason)
+	fresh.Set("shipped_in", c.Release)
+	fresh.Set("shipped_url", c.ReleaseURL)
 	if err := tx.Save(fresh); err != nil {
 		return nil, err
 	}
@@ -138,8 +195,9 @@ func (f *Forum) setStatus(tx core.App, by, t *core.Record, status, reason string
 		n.Set("member", mem)
 		n.Set("topic", t.Id)
 		n.Set("kind", "status")
-		n.Set("status", status)
-		n.Set("reason", reason)
+		n.Set("status", c.Status)
+		n.Set("reason", c.Reason)
+		n.Set("release", c.Release)
 		if err := tx.Save(n); err != nil {
 			return nil, err
 		}

@@ -44,6 +44,7 @@ type NotificationsPage struct {
 type NotificationView struct {
 	Kind, Actor                         string
 	TopicID, Title, StatusLabel, Reason string
+	Release                             string // the release a need shipped in
 	Unread                              bool
 	Created                             time.Time
 }
@@ -73,7 +74,7 @@ func (m *Module) notifications(e *core.RequestEvent) error {
 	v := NotificationsPage{Digest: m.forum.Subscribed(e.Auth.Id)}
 	for _, r := range recs {
 		v.Items = append(v.Items, NotificationView{Kind: r.GetString("kind"), Actor: actors[r.GetString("actor")], TopicID: r.GetString("topic"), Title: titles[r.GetString("topic")],
-			StatusLabel: m.deps.UI.T(e, "forum.status_"+r.GetString("status")), Reason: r.GetString("reason"),
+			StatusLabel: m.deps.UI.T(e, "forum.status_"+r.GetString("status")), Reason: r.GetString("reason"), Release: r.GetString("release"),
 			Unread: !r.GetBool("read"), Created: r.GetDateTime("created").Time()})
 	}
 	// seeing them is reading them
@@ -85,7 +86,9 @@ func (m *Module) notifications(e *core.RequestEvent) error {
 
 func (m *Module) statusChange(e *core.RequestEvent) error {
 	id := e.Request.PathValue("id")
-	if err := m.forum.ChangeStatus(e.Auth, id, e.Request.FormValue("status"), e.Request.FormValue("reason")); err != nil {
+	c := StatusChange{Status: e.Request.FormValue("status"), Reason: e.Request.FormValue("reason"),
+		Release: e.Request.FormValue("release"), ReleaseURL: e.Request.FormValue("release_url")}
+	if err := m.forum.ChangeStatus(e.Auth, id, c); err != nil {
 		p, ok := explain(err)
 		if !ok {
 			return err
@@ -97,24 +100,32 @@ func (m *Module) statusChange(e *core.RequestEvent) error {
 		v.StatusError = p.Key
 		var fe FieldErrors
 		if errors.As(err, &fe) {
-			v.StatusError = fe["reason"]
+			for _, f := range []string{"release_url", "release", "reason"} {
+				if k, ok := fe[f]; ok {
+					v.StatusError = k
+				}
+			}
 		}
+		v.StatusForm = c // what was typed stays in the form
 		return m.deps.UI.Render(e, p.Status, "forum/topic", v)
 	}
 	return e.Redirect(http.StatusSeeOther, "/forum/t/"+id)
 }
 
-// apiStatus: POST /api/forum/topics/{id}/status {"status", "reason"} (staff
-// and moderators).
+// apiStatus: POST /api/forum/topics/{id}/status {"status", "reason",
+// "release", "release_url"} (staff and moderators).
 func (m *Module) apiStatus(e *core.RequestEvent) error {
 	var req struct {
-		Status string `json:"status"`
-		Reason string `json:"reason"`
+		Status     string `json:"status"`
+		Reason     string `json:"reason"`
+		Release    string `json:"release"`
+		ReleaseURL string `json:"release_url"`
 	}
 	if err := e.BindBody(&req); err != nil {
 		return e.BadRequestError(m.deps.UI.T(e, "error.400"), err)
 	}
-	if err := m.forum.ChangeStatus(e.Auth, e.Request.PathValue("id"), req.Status, req.Reason); err != nil {
+	c := StatusChange{Status: req.Status, Reason: req.Reason, Release: req.Release, ReleaseURL: req.ReleaseURL}
+	if err := m.forum.ChangeStatus(e.Auth, e.Request.PathValue("id"), c); err != nil {
 		return m.apiError(e, err)
 	}
 	t, err := m.forum.FindTopic(e.Request.PathValue("id"))

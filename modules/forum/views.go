@@ -33,6 +33,7 @@ func boardView(b *core.Record, lang ui.Lang) BoardView {
 // TopicRow is a topic in a list.
 type TopicRow struct {
 	ID, Title, Kind, Status   string
+	ShippedIn, ShippedURL     string // the release a shipped need came in
 	MeToo, Replies            int
 	AuthorID, AuthorName      string
 	LastActivity              time.Time
@@ -44,6 +45,7 @@ type TopicRow struct {
 
 func topicRow(t *core.Record, authors map[string]*core.Record) TopicRow {
 	r := TopicRow{ID: t.Id, Title: t.GetString("title"), Kind: t.GetString("kind"), Status: t.GetString("status"),
+		ShippedIn: t.GetString("shipped_in"), ShippedURL: t.GetString("shipped_url"),
 		MeToo: t.GetInt("metoo_count"), Replies: t.GetInt("reply_count"), AuthorID: t.GetString("author"),
 		LastActivity: t.GetDateTime("last_activity").Time(), Pinned: t.GetBool("pinned"), Locked: t.GetBool("locked")}
 	r.MeTooable = r.Kind == KindRequest || r.Kind == KindBug
