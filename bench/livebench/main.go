@@ -50,6 +50,7 @@ func main() {
 	duration := flag.Duration("duration", 20*time.Second, "how long to publish")
 	writers := flag.Int("writers", live.DefaultConfig().Writers, "server: writer goroutines of the hub")
 	cpuprofile := flag.String("cpuprofile", "", "server: write a CPU profile of the publishing phase here")
+	reader := flag.String("reader", "poll", "client: poll (a few epoll loops read every socket, see poll.go) or go (a goroutine per connection)")
 	flag.Parse()
 	if !strings.HasPrefix(*addr, "127.") && !strings.HasPrefix(*addr, "localhost:") {
 		log.Fatal("livebench only targets loopback addresses")
@@ -61,7 +62,7 @@ func main() {
 		// the load generator collects garbage rarely: its pauses would show
 		// up as server lag
 		debug.SetGCPercent(400)
-		runClients(*mode, *addr, *n, *rate, *duration)
+		runClients(*mode, *addr, *n, *rate, *duration, *reader)
 	default:
 		log.Fatalf("unknown role %q", *role)
 	}
@@ -248,10 +249,17 @@ func localAddr(i int) *net.TCPAddr {
 	return &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(2+i%250))}
 }
 
-func runClients(mode, addr string, n, rate int, duration time.Duration) {
+func runClients(mode, addr string, n, rate int, duration time.Duration, reader string) {
 	base := "http://" + addr
 	rss0 := fetchRSS(base)
 	st := &stats{}
+	var p *poller
+	if reader == "poll" {
+		var err error
+		if p, err = newPoller(mode, st, 4); err != nil {
+			log.Fatal(err)
+		}
+	}
 	var ready, failed atomic.Int64
 	ctx, cancel := context.WithTimeout(context.Background(), duration+3*time.Minute)
 	defer cancel()
@@ -271,9 +279,9 @@ func runClients(mode, addr string, n, rate int, duration time.Duration) {
 			}()
 			var err error
 			if mode == "ws" {
-				err = wsClient(ctx, addr, i, st, func() { ok = true; ready.Add(1); <-sem })
+				err = wsClient(ctx, addr, i, st, p, func() { ok = true; ready.Add(1); <-sem })
 			} else {
-				err = sseClient(ctx, addr, i, st, func() { ok = true; ready.Add(1); <-sem })
+				err = sseClient(ctx, addr, i, st, p, func() { ok = true; ready.Add(1); <-sem })
 			}
 			if err != nil && !ok && failed.Load() < 5 {
 				log.Printf("client %d: %v", i, err)
@@ -287,14 +295,24 @@ func runClients(mode, addr string, n, rate int, duration time.Duration) {
 	time.Sleep(2 * time.Second) // let the server settle
 	rss1 := fetchRSS(base)
 
+	polled := make(chan struct{})
+	if p != nil {
+		go func() { p.run(ctx); close(polled) }()
+	} else {
+		close(polled)
+	}
+	cpu0 := readCPU()
 	res, err := http.Post(fmt.Sprintf("%s/bench/publish?rate=%d&duration=%s", base, rate, duration), "", nil)
 	if err != nil {
 		log.Fatal(err)
 	}
 	res.Body.Close()
-	time.Sleep(duration + 2*time.Second)
+	time.Sleep(duration)
+	cpu1 := readCPU()
+	time.Sleep(2 * time.Second)
 	cancel()
 	wg.Wait()
+	<-polled
 
 	st.mu.Lock()
 	lags := slices.Clone(st.lags)
@@ -308,13 +326,51 @@ func runClients(mode, addr string, n, rate int, duration time.Duration) {
 	}
 	expected := int64(ready.Load()) * int64(rate) * int64(duration/time.Second)
 	perConn := float64(rss1-rss0) / float64(max(1, ready.Load()))
-	fmt.Printf("mode=%s clients=%d connected=%d failed=%d connect_s=%.1f rate=%d/s duration=%s\n",
-		mode, n, ready.Load(), failed.Load(), connectTime.Seconds(), rate, duration)
+	fmt.Printf("mode=%s reader=%s clients=%d connected=%d failed=%d connect_s=%.1f rate=%d/s duration=%s\n",
+		mode, reader, n, ready.Load(), failed.Load(), connectTime.Seconds(), rate, duration)
 	fmt.Printf("server_rss_before_kib=%d server_rss_connected_kib=%d rss_per_conn_kib=%.2f\n", rss0, rss1, perConn)
 	fmt.Printf("delivered=%d expected~%d lag_p50_ms=%.1f lag_p99_ms=%.1f lag_max_ms=%.1f\n",
 		len(lags), expected, ms(pct(0.50)), ms(pct(0.99)), ms(pct(1.0)))
+	busy, steal := cpu1.since(cpu0)
+	fmt.Printf("machine while publishing: busy_pct=%.0f steal_pct=%.0f (time the hypervisor gave to others)\n", busy, steal)
 	first, last := st.spread()
 	fmt.Printf("per update, mean over updates: first_arrival_ms=%.1f last_arrival_ms=%.1f\n", ms(first), ms(last))
+}
+
+// cpuTimes are the machine's CPU counters from /proc/stat, in clock ticks.
+type cpuTimes struct{ total, idle, steal int64 }
+
+func readCPU() cpuTimes {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return cpuTimes{}
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	var t cpuTimes
+	for i, f := range strings.Fields(line)[1:] {
+		v, _ := strconv.ParseInt(f, 10, 64)
+		switch i {
+		case 3, 4: // idle, iowait
+			t.idle += v
+		case 7:
+			t.steal = v
+		}
+		if i < 8 { // guest time is already counted in user
+			t.total += v
+		}
+	}
+	return t
+}
+
+// since returns the share of CPU time that was busy (ours) and stolen by
+// the hypervisor between a and t, in percent.
+func (t cpuTimes) since(a cpuTimes) (busy, steal float64) {
+	total := float64(t.total - a.total)
+	if total <= 0 {
+		return 0, 0
+	}
+	stolen := float64(t.steal - a.steal)
+	return 100 * (total - float64(t.idle-a.idle) - stolen) / total, 100 * stolen / total
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -330,7 +386,7 @@ func fetchRSS(base string) int64 {
 	return v
 }
 
-func wsClient(ctx context.Context, addr string, i int, st *stats, connected func()) error {
+func wsClient(ctx context.Context, addr string, i int, st *stats, p *poller, connected func()) error {
 	d := websocket.Dialer{
 		NetDialContext:   (&net.Dialer{LocalAddr: localAddr(i), Timeout: 30 * time.Second}).DialContext,
 		HandshakeTimeout: 30 * time.Second,
@@ -344,6 +400,13 @@ func wsClient(ctx context.Context, addr string, i int, st *stats, connected func
 	defer c.Close()
 	if err := c.WriteJSON(map[string]any{"type": "subscribe", "channels": []string{"topic:bench"}}); err != nil {
 		return err
+	}
+	if p != nil {
+		if err := p.adopt(c.UnderlyingConn()); err != nil {
+			return err
+		}
+		connected()
+		return nil
 	}
 	connected()
 	go func() { <-ctx.Done(); c.Close() }()
@@ -386,7 +449,7 @@ func clientFor(i int) *http.Client {
 	return c
 }
 
-func sseClient(ctx context.Context, addr string, i int, st *stats, connected func()) error {
+func sseClient(ctx context.Context, addr string, i int, st *stats, p *poller, connected func()) error {
 	conn, err := (&net.Dialer{LocalAddr: localAddr(i), Timeout: 30 * time.Second}).DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return err
@@ -434,6 +497,16 @@ func sseClient(ctx context.Context, addr string, i int, st *stats, connected fun
 					return fmt.Errorf("subscribe: %s", res.Status)
 				}
 				subscribed = true
+				if p != nil {
+					if body.Buffered() > 0 || r.Buffered() > 0 {
+						return fmt.Errorf("unread bytes after subscribing")
+					}
+					if err := p.adopt(conn); err != nil {
+						return err
+					}
+					connected()
+					return nil
+				}
 				connected()
 			} else if event == "bench" {
 				if ts := numberOf([]byte(data), `"ts":`); ts > 0 {
