@@ -558,6 +558,7 @@ func TestShippedNamesTheRelease(t *testing.T) {
 		{StatusChange{Status: "shipped", Release: strings.Repeat("9", 65)}, "release"},
 		{StatusChange{Status: "shipped", Release: "2.4.0", ReleaseURL: "javascript:alert(1)"}, "release_url"},
 		{StatusChange{Status: "shipped", Release: "2.4.0", ReleaseURL: "//evil.example/x"}, "release_url"},
+		{StatusChange{Status: "shipped", Release: "2.4.0", ReleaseURL: `/\evil.example/x`}, "release_url"},
 		{StatusChange{Status: "shipped", Release: "2.4.0", ReleaseURL: "ftp://example.com/notes"}, "release_url"},
 	} {
 		err := e.mod.Forum().ChangeStatus(staffer, topic.Id, c.change)

@@ -70,7 +70,7 @@ func (c *StatusChange) check() error {
 // releaseLink accepts an absolute http(s) URL or a path on this site, at
 // most 500 characters: nothing a browser would run.
 func releaseLink(s string) bool {
-	if len(s) > 500 {
+	if len(s) > 500 || strings.ContainsAny(s, "\\\t\r\n") { // a browser reads /\host as //host
 		return false
 	}
 	if strings.HasPrefix(s, "/") && !strings.HasPrefix(s, "//") {
