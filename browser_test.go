@@ -233,6 +233,27 @@ func TestBrowserForum(t *testing.T) {
 		t.Errorf("own reply's edit link = %q", edit)
 	}
 	shot(t, ctx, "forum-reply")
+
+	// staff ship it, naming the release
+	if err := chromedp.Do(ctx, chromedp.Click(`form[action="/signout"] button`, chromedp.NodeVisible), chromedp.WaitVisible(`.topbar a[href="/signin"]`)); err != nil {
+		t.Fatal(err)
+	}
+	signIn(t, ctx, base, "hong@demo.canyu")
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(topicURL),
+		chromedp.WaitVisible(`.status-form`),
+		chromedp.SetValue(`#status`, "shipped"),
+		chromedp.SendKeys(`.status-form input[name="release"]`, "2.4.0"),
+		chromedp.SendKeys(`.status-form input[name="release_url"]`, "/forum/roadmap"),
+		chromedp.Submit(`#status`),
+		chromedp.WaitVisible(`.shipped-in a`),
+	); err != nil {
+		t.Fatalf("mark shipped: %v", err)
+	}
+	if got := text(t, ctx, `.shipped-in a`); got != "2.4.0" {
+		t.Errorf("shipped-in link = %q, want 2.4.0", got)
+	}
+	shot(t, ctx, "forum-shipped")
 }
 
 // TestBrowserSale reserves a place in the demo sale (the browser solves the
