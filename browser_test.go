@@ -158,6 +158,14 @@ func TestBrowserSmoke(t *testing.T) {
 }
 
 // signIn signs in through the form as a demo member.
+// signOut presses the top bar's sign-out button.
+func signOut(t *testing.T, ctx context.Context) {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.Click(`form[action="/signout"] button`, chromedp.NodeVisible), chromedp.WaitVisible(`.topbar a[href="/signin"]`)); err != nil {
+		t.Fatalf("sign out: %v", err)
+	}
+}
+
 func signIn(t *testing.T, ctx context.Context, base, email string) {
 	t.Helper()
 	if err := chromedp.Do(ctx,
@@ -199,9 +207,7 @@ func TestBrowserForum(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := chromedp.Do(ctx, chromedp.Click(`form[action="/signout"] button`, chromedp.NodeVisible), chromedp.WaitVisible(`.topbar a[href="/signin"]`)); err != nil {
-		t.Fatal(err)
-	}
+	signOut(t, ctx)
 
 	signIn(t, ctx, base, "mei@demo.canyu")
 	if err := chromedp.Do(ctx,
@@ -235,9 +241,7 @@ func TestBrowserForum(t *testing.T) {
 	shot(t, ctx, "forum-reply")
 
 	// staff ship it, naming the release
-	if err := chromedp.Do(ctx, chromedp.Click(`form[action="/signout"] button`, chromedp.NodeVisible), chromedp.WaitVisible(`.topbar a[href="/signin"]`)); err != nil {
-		t.Fatal(err)
-	}
+	signOut(t, ctx)
 	signIn(t, ctx, base, "hong@demo.canyu")
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(topicURL),
