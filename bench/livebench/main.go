@@ -200,6 +200,18 @@ type stats struct {
 	first, last [4096]atomic.Int64
 }
 
+// record appends the lag of one received message to lags (a client's own)
+// and notes its arrival for the update it carries.
+func (s *stats) record(lags []time.Duration, msg []byte) []time.Duration {
+	ts := numberOf(msg, `"ts":`)
+	if ts <= 0 {
+		return lags
+	}
+	lag := lagOf(ts)
+	s.arrive(numberOf(msg, `"seq":`), lag)
+	return append(lags, lag)
+}
+
 // arrive records the lag of update seq at one client.
 func (s *stats) arrive(seq int64, lag time.Duration) {
 	if seq <= 0 || seq >= int64(len(s.first)) {
@@ -419,11 +431,7 @@ func wsClient(ctx context.Context, addr string, i int, st *stats, p *poller, con
 			return nil
 		}
 		n, _ := io.ReadFull(r, buf)
-		if ts := numberOf(buf[:n], `"ts":`); ts > 0 {
-			lag := lagOf(ts)
-			lags = append(lags, lag)
-			st.arrive(numberOf(buf[:n], `"seq":`), lag)
-		}
+		lags = st.record(lags, buf[:n])
 	}
 }
 
@@ -509,11 +517,7 @@ func sseClient(ctx context.Context, addr string, i int, st *stats, p *poller, co
 				}
 				connected()
 			} else if event == "bench" {
-				if ts := numberOf([]byte(data), `"ts":`); ts > 0 {
-					lag := lagOf(ts)
-					lags = append(lags, lag)
-					st.arrive(numberOf([]byte(data), `"seq":`), lag)
-				}
+				lags = st.record(lags, []byte(data))
 			}
 			event, data = "", ""
 		}

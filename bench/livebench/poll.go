@@ -202,10 +202,4 @@ func (l *pollLoop) events(data []byte) []byte {
 	}
 }
 
-func (l *pollLoop) record(msg []byte) {
-	if ts := numberOf(msg, `"ts":`); ts > 0 {
-		lag := lagOf(ts)
-		l.lags = append(l.lags, lag)
-		l.st.arrive(numberOf(msg, `"seq":`), lag)
-	}
-}
+func (l *pollLoop) record(msg []byte) { l.lags = l.st.record(l.lags, msg) }
