@@ -9,7 +9,6 @@
 #   bench/sales.sh buy          # one part: reserve, buy, naive or kill
 #   bench/sales.sh quick        # the smaller runs: 30,000 members and 2,000 units; 200,000 fresh members for 20 s
 #   bench/sales.sh ceiling      # a constant-answer Go HTTP server under the same generator
-#   SALES_READER=go bench/sales.sh quick   # the generator reading with a goroutine per connection (default: poll)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p bench/out
@@ -17,7 +16,6 @@ go build -o bench/out/canyu .
 go build -o bench/out/salesbench ./bench/salesbench
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 sb=bench/out/salesbench
-reader=${SALES_READER:-poll}
 # a sale-day configuration: the default one, with an easy proof of work (the
 # generator solves one puzzle per member on the same two cores) that stays
 # valid while the whole crowd fetches its challenges
@@ -48,7 +46,7 @@ reserve() { # members duration outfile: reservations from a pool of fresh member
   data=$(mktemp -d)
   $sb -role setup -kind canyu -dir "$data" -members "$1" -reserved 0 -unreserved 0 -stock 10000 -opens-in 2h
   serve "$data"
-  timeout 900 $sb -role reserve -dir "$data" -addr "$addr" -conns 128 -duration "$2" -reader "$reader" | tee "$3"
+  timeout 900 $sb -role reserve -dir "$data" -addr "$addr" -conns 128 -duration "$2" | tee "$3"
   stop; rm -rf "$data"; data=""
 }
 
@@ -58,7 +56,7 @@ moment() { # kind outfile [reserved unreserved stock opens-in]: the crowd waits 
   $sb -role setup -kind "$1" -dir "$data" -members $((reserved + unreserved)) -reserved "$reserved" -unreserved "$unreserved" \
     -stock "$stock" -opens-in "$opens"
   serve "$data" "$1"
-  timeout 300 $sb -role buy -kind "$1" -dir "$data" -addr "$addr" -conns 1000 -duration 10s -reader "$reader" | tee "$2"
+  timeout 300 $sb -role buy -kind "$1" -dir "$data" -addr "$addr" -conns 1000 -duration 10s | tee "$2"
   stop
   [ "$1" = trivial ] || $sb -role verify -kind "$1" -dir "$data" | tee -a "$2"
   rm -rf "$data"; data=""
@@ -68,7 +66,7 @@ kill9() { # kill -9 three seconds into the burst, restart, check every acknowled
   data=$(mktemp -d)
   $sb -role setup -kind canyu -dir "$data" -members 110000 -reserved 100000 -unreserved 10000 -stock 100000 -opens-in 75s
   serve "$data"
-  timeout 300 $sb -role buy -kind canyu -dir "$data" -addr "$addr" -conns 1000 -duration 10s -reader "$reader" -acked "$data/acked.txt" \
+  timeout 300 $sb -role buy -kind canyu -dir "$data" -addr "$addr" -conns 1000 -duration 10s -acked "$data/acked.txt" \
     >bench/out/sales-kill9.txt &
   gen=$!
   opens=$(python3 -c 'import json,sys,datetime; print(int(datetime.datetime.fromisoformat(json.load(open(sys.argv[1]))["opens"].replace("Z","+00:00")).timestamp()))' "$data/plan.json")

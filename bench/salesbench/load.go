@@ -27,7 +27,6 @@ import (
 // answer's status line and Content-Length are read by hand).
 type conn struct {
 	c    net.Conn
-	fd   int // the socket once the poll loops took it over (runPolled), else -1
 	br   *bufio.Reader
 	buf  []byte
 	body []byte
@@ -39,43 +38,33 @@ func dial(addr string) (*conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &conn{c: c, fd: -1, br: bufio.NewReaderSize(c, 8192), host: addr}, nil
+	return &conn{c: c, br: bufio.NewReaderSize(c, 8192), host: addr}, nil
 }
 
-// request is one HTTP request of the generator.
-type request struct {
-	method, path, token string
-	extra               [][2]string
-	body                []byte
-}
-
-// appendTo writes r as HTTP/1.1 onto b, for host.
-func (r request) appendTo(b []byte, host string) []byte {
-	b = append(b, r.method...)
+// do sends one request and returns the status and the body (valid until
+// the next call).
+func (c *conn) do(method, path, token string, extra [][2]string, body []byte) (int, []byte, error) {
+	b := c.buf[:0]
+	b = append(b, method...)
 	b = append(b, ' ')
-	b = append(b, r.path...)
+	b = append(b, path...)
 	b = append(b, " HTTP/1.1\r\nHost: "...)
-	b = append(b, host...)
+	b = append(b, c.host...)
 	b = append(b, "\r\nAuthorization: "...)
-	b = append(b, r.token...)
+	b = append(b, token...)
 	b = append(b, "\r\nContent-Type: application/json\r\nContent-Length: "...)
-	b = strconv.AppendInt(b, int64(len(r.body)), 10)
+	b = strconv.AppendInt(b, int64(len(body)), 10)
 	b = append(b, "\r\n"...)
-	for _, h := range r.extra {
+	for _, h := range extra {
 		b = append(b, h[0]...)
 		b = append(b, ": "...)
 		b = append(b, h[1]...)
 		b = append(b, "\r\n"...)
 	}
 	b = append(b, "\r\n"...)
-	return append(b, r.body...)
-}
-
-// do sends one request and returns the status and the body (valid until
-// the next call).
-func (c *conn) do(req request) (int, []byte, error) {
-	c.buf = req.appendTo(c.buf[:0], c.host)
-	if _, err := c.c.Write(c.buf); err != nil {
+	b = append(b, body...)
+	c.buf = b
+	if _, err := c.c.Write(b); err != nil {
 		return 0, nil, err
 	}
 	line, err := c.br.ReadSlice('\n')
@@ -106,7 +95,7 @@ func (c *conn) do(req request) (int, []byte, error) {
 		}
 	}
 	if chunked || length < 0 {
-		return 0, nil, fmt.Errorf("%s %s: the answer has no Content-Length", req.method, req.path)
+		return 0, nil, fmt.Errorf("%s %s: the answer has no Content-Length", method, path)
 	}
 	if cap(c.body) < length {
 		c.body = make([]byte, length)
@@ -201,22 +190,9 @@ func dialAll(addr string, n int) []*conn {
 	return cs
 }
 
-// job makes the n-th attempt's request (false: none left) and takes its
-// answer (false: stop this connection).
-type job struct {
-	request func(n int64) (request, bool)
-	answer  func(n int64, status int, body []byte, r *recorder) bool
-}
-
-// reader is how the generator reads its answers: "poll" (poll.go) or "go"
-// (a goroutine per connection).
-var reader = "poll"
-
-// run drives every connection until stop() says so.
-func run(cs []*conn, stop func() bool, j job) summary {
-	if reader == "poll" {
-		return runPolled(cs, stop, j)
-	}
+// run drives every connection until stop() says so; job(i) builds a request
+// for the n-th attempt and returns false when there is none left.
+func run(cs []*conn, stop func() bool, job func(n int64, c *conn, r *recorder, start time.Time) bool) summary {
 	var wg sync.WaitGroup
 	var next atomic.Int64
 	rs := make([]*recorder, len(cs))
@@ -225,19 +201,7 @@ func run(cs []*conn, stop func() bool, j job) summary {
 		rs[i] = newRecorder()
 		wg.Go(func() {
 			for !stop() {
-				n := next.Add(1) - 1
-				req, ok := j.request(n)
-				if !ok {
-					return
-				}
-				t := time.Now()
-				status, b, err := c.do(req)
-				if err != nil {
-					rs[i].fail(req, err)
-					return
-				}
-				rs[i].done(req, status, t, start)
-				if !j.answer(n, status, b, rs[i]) {
+				if !job(next.Add(1)-1, c, rs[i], start) {
 					return
 				}
 			}
@@ -247,22 +211,25 @@ func run(cs []*conn, stop func() bool, j job) summary {
 	return merge(rs, time.Since(start))
 }
 
-func (r *recorder) fail(req request, err error) {
-	r.errs++
-	if r.firstErr == nil {
-		r.firstErr = fmt.Errorf("%s %s: %w", req.method, req.path, err)
+// timed sends one request and records it.
+func timed(c *conn, r *recorder, start time.Time, method, path, token string, extra [][2]string, body []byte) ([]byte, int) {
+	t := time.Now()
+	status, b, err := c.do(method, path, token, extra, body)
+	if err != nil {
+		r.errs++
+		if r.firstErr == nil {
+			r.firstErr = fmt.Errorf("%s %s: %w", method, path, err)
+		}
+		return nil, 0
 	}
-}
-
-// done records one answer that came sent after being sent at t.
-func (r *recorder) done(req request, status int, sent, start time.Time) {
-	r.lat = append(r.lat, time.Since(sent))
+	r.lat = append(r.lat, time.Since(t))
 	r.statuses[status]++
 	// a purchase or reservation confirmed: Canyu answers 201, PocketBase's
 	// record create 200
-	if status == http.StatusCreated || req.method == http.MethodPost && status == http.StatusOK {
+	if status == http.StatusCreated || method == http.MethodPost && status == http.StatusOK {
 		r.okAt = append(r.okAt, time.Since(start))
 	}
+	return b, status
 }
 
 // reserve: every member of the pool fetches a challenge and solves it (as
@@ -274,34 +241,34 @@ func reserve(p plan, tokens []string, addr string, conns int, duration time.Dura
 	type solved struct{ challenge, nonce string }
 	proofs := make([]solved, len(pool))
 	path := "/api/sales/" + p.ReserveSale
-	got := run(cs, func() bool { return false }, job{
-		request: func(n int64) (request, bool) {
-			return request{method: "GET", path: path + "/challenge", token: pool[min(n, int64(len(pool)-1))]}, n < int64(len(pool))
-		},
-		answer: func(n int64, status int, b []byte, r *recorder) bool {
-			var ch struct {
-				Challenge string `json:"challenge"`
-				Bits      int    `json:"bits"`
-			}
-			if status != 200 || json.Unmarshal(b, &ch) != nil {
-				log.Fatalf("challenge: %d %s", status, b)
-			}
-			proofs[n] = solved{ch.Challenge, sales.Solve(ch.Challenge, ch.Bits)}
-			return true
-		},
+	got := run(cs, func() bool { return false }, func(n int64, c *conn, r *recorder, start time.Time) bool {
+		if n >= int64(len(pool)) {
+			return false
+		}
+		b, status := timed(c, r, start, "GET", path+"/challenge", pool[n], nil, nil)
+		if status == 0 {
+			return false
+		}
+		var ch struct {
+			Challenge string `json:"challenge"`
+			Bits      int    `json:"bits"`
+		}
+		if status != 200 || json.Unmarshal(b, &ch) != nil {
+			log.Fatalf("challenge: %d %s", status, b)
+		}
+		proofs[n] = solved{ch.Challenge, sales.Solve(ch.Challenge, ch.Bits)}
+		return true
 	})
 	got.print("challenges (GET, each member's first request: reads the member from the database)")
 
 	deadline := time.Now().Add(duration)
-	res := run(cs, func() bool { return time.Now().After(deadline) }, job{
-		request: func(n int64) (request, bool) {
-			if n >= int64(len(pool)) {
-				return request{}, false
-			}
-			body, _ := json.Marshal(map[string]string{"challenge": proofs[n].challenge, "nonce": proofs[n].nonce})
-			return request{method: "POST", path: path + "/reservations", token: pool[n], body: body}, true
-		},
-		answer: func(int64, int, []byte, *recorder) bool { return true },
+	res := run(cs, func() bool { return time.Now().After(deadline) }, func(n int64, c *conn, r *recorder, start time.Time) bool {
+		if n >= int64(len(pool)) {
+			return false
+		}
+		body, _ := json.Marshal(map[string]string{"challenge": proofs[n].challenge, "nonce": proofs[n].nonce})
+		_, status := timed(c, r, start, "POST", path+"/reservations", pool[n], nil, body)
+		return status != 0
 	})
 	res.print("reservations (POST, each durable before its 201)")
 	fmt.Printf("  reservations stored: %d = %.0f/s\n", res.statuses[201], float64(res.statuses[201])/res.elapsed.Seconds())
@@ -322,11 +289,12 @@ func buy(p plan, tokens []string, addr string, conns int, duration time.Duration
 		path, viewPath = "/api/collections/naive_orders/records", "/api/collections/naive_products/records/"+p.BuySale
 	}
 	// before the opening, every member has the sale page open
-	warm := run(cs, func() bool { return false }, job{
-		request: func(n int64) (request, bool) {
-			return request{method: "GET", path: viewPath, token: tokens[min(n, int64(crowd-1))]}, n < int64(crowd)
-		},
-		answer: func(int64, int, []byte, *recorder) bool { return true },
+	warm := run(cs, func() bool { return false }, func(n int64, c *conn, r *recorder, start time.Time) bool {
+		if n >= int64(crowd) {
+			return false
+		}
+		_, status := timed(c, r, start, "GET", viewPath, tokens[n], nil, nil)
+		return status != 0
 	})
 	warm.print("sale page views before the opening (GET)")
 	if wait := time.Until(p.Opens); wait > 0 {
@@ -337,26 +305,23 @@ func buy(p plan, tokens []string, addr string, conns int, duration time.Duration
 	}
 	deadline := time.Now().Add(duration)
 	var seq atomic.Int64
-	res := run(cs, func() bool { return time.Now().After(deadline) }, job{
-		request: func(int64) (request, bool) {
-			i := rand.IntN(crowd)
-			req := request{method: "POST", path: path, token: tokens[i]}
-			if p.Kind != "naive" {
-				req.extra = [][2]string{{"Idempotency-Key", strconv.FormatInt(seq.Add(1), 36)}}
-				req.body = []byte(`{"quantity":1}`)
-			} else {
-				req.body = []byte(`{"member":"` + memberID(i) + `","product":"` + p.BuySale + `"}`)
+	res := run(cs, func() bool { return time.Now().After(deadline) }, func(n int64, c *conn, r *recorder, start time.Time) bool {
+		i := rand.IntN(crowd)
+		var extra [][2]string
+		var body []byte
+		if p.Kind != "naive" {
+			extra = [][2]string{{"Idempotency-Key", strconv.FormatInt(seq.Add(1), 36)}}
+			body = []byte(`{"quantity":1}`)
+		} else {
+			body = []byte(`{"member":"` + memberID(i) + `","product":"` + p.BuySale + `"}`)
+		}
+		b, status := timed(c, r, start, "POST", path, tokens[i], extra, body)
+		if status == http.StatusCreated || status == http.StatusOK {
+			if id := orderID(b); id != "" {
+				r.acked = append(r.acked, id)
 			}
-			return req, true
-		},
-		answer: func(_ int64, status int, b []byte, r *recorder) bool {
-			if status == http.StatusCreated || status == http.StatusOK {
-				if id := orderID(b); id != "" {
-					r.acked = append(r.acked, id)
-				}
-			}
-			return true
-		},
+		}
+		return status != 0
 	})
 	res.print(fmt.Sprintf("purchase attempts (POST, %d keep-alive connections)", conns))
 	if len(res.okAt) > 0 {

@@ -52,7 +52,6 @@ func main() {
 	powBits := flag.Int("pow-bits", 4, "setup/reserve: proof-of-work difficulty the server was started with")
 	conns := flag.Int("conns", 1000, "keep-alive connections")
 	duration := flag.Duration("duration", 10*time.Second, "how long to send")
-	flag.StringVar(&reader, "reader", reader, "reserve/buy: how answers are read: poll (loops that never sleep in epoll_wait, see poll.go) or go (a goroutine per connection)")
 	acked := flag.String("acked", "", "buy: write the ids of confirmed orders here; verify: check each is stored")
 	flag.Parse()
 	if !strings.HasPrefix(*addr, "127.") && !strings.HasPrefix(*addr, "localhost:") {
