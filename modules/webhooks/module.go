@@ -58,6 +58,31 @@ type Module struct {
 	kick   chan struct{}
 	stop   chan struct{}
 	wg     sync.WaitGroup
+
+	endpoints endpointCache
+}
+
+// endpointCache holds the active endpoints and their events between changes
+// to the endpoints collection, so an event nobody subscribed to (a sale's
+// reservations, thousands a second) costs no query.
+type endpointCache struct {
+	mu    sync.Mutex
+	gen   uint64 // bumped by every change, so a load that raced one is not kept
+	valid bool
+	list  []subscription
+}
+
+type subscription struct {
+	endpoint string
+	events   []string
+}
+
+func (c *endpointCache) invalidate() {
+	c.mu.Lock()
+	c.gen++
+	c.valid = false
+	c.list = nil
+	c.mu.Unlock()
 }
 
 // New returns the module; Register binds it to an app.
@@ -115,6 +140,14 @@ func (m *Module) Register(app core.App) error {
 		m.Close()
 		return e.Next()
 	})
+	// any change to an endpoint (dashboard, API or code) reloads the cache
+	forget := func(e *core.RecordEvent) error {
+		m.endpoints.invalidate()
+		return e.Next()
+	}
+	app.OnRecordAfterCreateSuccess(Endpoints).BindFunc(forget)
+	app.OnRecordAfterUpdateSuccess(Endpoints).BindFunc(forget)
+	app.OnRecordAfterDeleteSuccess(Endpoints).BindFunc(forget)
 	// an admin setting a delivery back to "pending" in the dashboard replays it
 	app.OnRecordAfterUpdateSuccess(Deliveries).BindFunc(func(e *core.RecordEvent) error {
 		if e.Record.GetString("status") == StatusPending {
@@ -160,11 +193,14 @@ func (m *Module) wake() {
 
 // Enqueue records one delivery per active endpoint that wants event. It is
 // called after the action committed; a failure here is logged, never
-// returned to the member.
+// returned to the member. An event no endpoint wants touches no database.
 func (m *Module) Enqueue(event string, p hooks.Payload) {
-	eps, err := m.app.FindAllRecords(Endpoints, dbx.HashExp{"active": true})
+	targets, err := m.subscribers(event)
 	if err != nil {
 		m.app.Logger().Error("webhooks: endpoints", "error", err)
+		return
+	}
+	if len(targets) == 0 {
 		return
 	}
 	col, err := m.app.FindCachedCollectionByNameOrId(Deliveries)
@@ -174,19 +210,15 @@ func (m *Module) Enqueue(event string, p hooks.Payload) {
 	}
 	now := m.deps.Now().UTC()
 	queued := 0
-	for _, ep := range eps {
-		events := ep.GetStringSlice("events")
-		if !slices.Contains(events, event) && !slices.Contains(events, "*") {
-			continue
-		}
+	for _, ep := range targets {
 		d := core.NewRecord(col)
-		d.Set("endpoint", ep.Id)
+		d.Set("endpoint", ep)
 		d.Set("event", event)
 		d.Set("payload", map[string]any{"event": event, "created": now.Format(time.RFC3339), "data": p})
 		d.Set("status", StatusPending)
 		d.Set("next_attempt", now)
 		if err := m.app.Save(d); err != nil {
-			m.app.Logger().Error("webhooks: queue", "endpoint", ep.Id, "error", err)
+			m.app.Logger().Error("webhooks: queue", "endpoint", ep, "error", err)
 			continue
 		}
 		queued++
@@ -194,6 +226,37 @@ func (m *Module) Enqueue(event string, p hooks.Payload) {
 	if queued > 0 {
 		m.wake()
 	}
+}
+
+// subscribers returns the ids of the active endpoints that take event,
+// from the cache (loaded on first use after any change to an endpoint).
+func (m *Module) subscribers(event string) ([]string, error) {
+	c := &m.endpoints
+	c.mu.Lock()
+	list, valid, gen := c.list, c.valid, c.gen
+	c.mu.Unlock()
+	if !valid {
+		eps, err := m.app.FindAllRecords(Endpoints, dbx.HashExp{"active": true})
+		if err != nil {
+			return nil, err
+		}
+		list = make([]subscription, len(eps))
+		for i, ep := range eps {
+			list[i] = subscription{endpoint: ep.Id, events: ep.GetStringSlice("events")}
+		}
+		c.mu.Lock()
+		if c.gen == gen {
+			c.list, c.valid = list, true
+		}
+		c.mu.Unlock()
+	}
+	var out []string
+	for _, s := range list {
+		if slices.Contains(s.events, event) || slices.Contains(s.events, "*") {
+			out = append(out, s.endpoint)
+		}
+	}
+	return out, nil
 }
 
 // DeliverDue sends every pending delivery whose time has come, Workers at a

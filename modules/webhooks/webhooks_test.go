@@ -1,18 +1,23 @@
 package webhooks
 
 import (
+	"context"
 	"crypto/hmac"
+	"database/sql"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tests"
 
@@ -301,4 +306,62 @@ func TestReplayNeedsSuperuser(t *testing.T) {
 	}
 	s.Test(t)
 	e.mod.Close()
+}
+
+func TestEndpointsCachedUntilChanged(t *testing.T) {
+	e := newEnv(t, true)
+	r := newReceiver(t, secret)
+	var queries atomic.Int64
+	db := e.app.ConcurrentDB().(*dbx.DB)
+	prev := db.QueryLogFunc
+	db.QueryLogFunc = func(ctx context.Context, d time.Duration, q string, rows *sql.Rows, err error) {
+		if strings.Contains(q, Endpoints) {
+			queries.Add(1)
+		}
+		if prev != nil {
+			prev(ctx, d, q, rows, err)
+		}
+	}
+	t.Cleanup(func() { db.QueryLogFunc = prev })
+
+	// a sale's reservations, with no endpoint that wants them: one look at
+	// the endpoints, not one per event
+	for i := range 500 {
+		e.mod.Enqueue("sale.reserved", hooks.Payload{"number": i})
+	}
+	if n := queries.Load(); n > 1 {
+		t.Errorf("500 events nobody wants read the endpoints %d times, want at most once", n)
+	}
+	if ds := e.deliveries(t); len(ds) != 0 {
+		t.Fatalf("%d deliveries for an event nobody wants", len(ds))
+	}
+
+	// a new endpoint is seen at once, and so is its deactivation
+	ep := e.endpoint(t, r.srv.URL, secret, "*")
+	e.mod.Enqueue("sale.reserved", hooks.Payload{"number": 500})
+	if ds := e.deliveries(t); len(ds) != 1 {
+		t.Fatalf("after adding an endpoint: %d deliveries, want 1", len(ds))
+	}
+	ep.Set("active", false)
+	if err := e.app.Save(ep); err != nil {
+		t.Fatal(err)
+	}
+	e.mod.Enqueue("sale.reserved", hooks.Payload{"number": 501})
+	if ds := e.deliveries(t); len(ds) != 1 {
+		t.Errorf("after deactivating the endpoint: %d deliveries, want still 1", len(ds))
+	}
+}
+
+func TestEveryAfterEventIsSelectable(t *testing.T) {
+	e := newEnv(t, true)
+	col := mustCollection(t, e.app, Endpoints)
+	f, ok := col.Fields.GetByName("events").(*core.SelectField)
+	if !ok {
+		t.Fatal("webhooks_endpoints.events is not a select field")
+	}
+	for _, info := range e.events.Catalogue() {
+		if !info.Before && !slices.Contains(f.Values, info.Key) {
+			t.Errorf("an endpoint cannot subscribe to %s by name", info.Key)
+		}
+	}
 }
