@@ -37,6 +37,7 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/subscriptions"
 
+	"github.com/canyu/canyu/bench/internal/cpustat"
 	"github.com/canyu/canyu/modules/live"
 	_ "github.com/canyu/canyu/pb_migrations"
 )
@@ -313,14 +314,14 @@ func runClients(mode, addr string, n, rate int, duration time.Duration, reader s
 	} else {
 		close(polled)
 	}
-	cpu0 := readCPU()
+	cpu0 := cpustat.Read()
 	res, err := http.Post(fmt.Sprintf("%s/bench/publish?rate=%d&duration=%s", base, rate, duration), "", nil)
 	if err != nil {
 		log.Fatal(err)
 	}
 	res.Body.Close()
 	time.Sleep(duration)
-	cpu1 := readCPU()
+	cpu1 := cpustat.Read()
 	time.Sleep(2 * time.Second)
 	cancel()
 	wg.Wait()
@@ -343,46 +344,10 @@ func runClients(mode, addr string, n, rate int, duration time.Duration, reader s
 	fmt.Printf("server_rss_before_kib=%d server_rss_connected_kib=%d rss_per_conn_kib=%.2f\n", rss0, rss1, perConn)
 	fmt.Printf("delivered=%d expected~%d lag_p50_ms=%.1f lag_p99_ms=%.1f lag_max_ms=%.1f\n",
 		len(lags), expected, ms(pct(0.50)), ms(pct(0.99)), ms(pct(1.0)))
-	busy, steal := cpu1.since(cpu0)
+	busy, steal := cpu1.Since(cpu0)
 	fmt.Printf("machine while publishing: busy_pct=%.0f steal_pct=%.0f (time the hypervisor gave to others)\n", busy, steal)
 	first, last := st.spread()
 	fmt.Printf("per update, mean over updates: first_arrival_ms=%.1f last_arrival_ms=%.1f\n", ms(first), ms(last))
-}
-
-// cpuTimes are the machine's CPU counters from /proc/stat, in clock ticks.
-type cpuTimes struct{ total, idle, steal int64 }
-
-func readCPU() cpuTimes {
-	b, err := os.ReadFile("/proc/stat")
-	if err != nil {
-		return cpuTimes{}
-	}
-	line, _, _ := strings.Cut(string(b), "\n")
-	var t cpuTimes
-	for i, f := range strings.Fields(line)[1:] {
-		v, _ := strconv.ParseInt(f, 10, 64)
-		switch i {
-		case 3, 4: // idle, iowait
-			t.idle += v
-		case 7:
-			t.steal = v
-		}
-		if i < 8 { // guest time is already counted in user
-			t.total += v
-		}
-	}
-	return t
-}
-
-// since returns the share of CPU time that was busy (ours) and stolen by
-// the hypervisor between a and t, in percent.
-func (t cpuTimes) since(a cpuTimes) (busy, steal float64) {
-	total := float64(t.total - a.total)
-	if total <= 0 {
-		return 0, 0
-	}
-	stolen := float64(t.steal - a.steal)
-	return 100 * (total - float64(t.idle-a.idle) - stolen) / total, 100 * stolen / total
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

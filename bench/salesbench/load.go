@@ -18,6 +18,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/canyu/canyu/bench/internal/cpustat"
 	"github.com/canyu/canyu/modules/sales"
 )
 
@@ -175,6 +176,13 @@ func (s summary) print(what string) {
 	}
 }
 
+// printMachine says how busy the machine was since a, and how much of its
+// CPU the hypervisor gave to others.
+func printMachine(a cpustat.Times) {
+	busy, steal := cpustat.Read().Since(a)
+	fmt.Printf("  machine meanwhile: busy %.0f%%, stolen %.0f%%\n", busy, steal)
+}
+
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
 
 // dialAll opens n keep-alive connections.
@@ -262,6 +270,7 @@ func reserve(p plan, tokens []string, addr string, conns int, duration time.Dura
 	got.print("challenges (GET, each member's first request: reads the member from the database)")
 
 	deadline := time.Now().Add(duration)
+	cpu0 := cpustat.Read()
 	res := run(cs, func() bool { return time.Now().After(deadline) }, func(n int64, c *conn, r *recorder, start time.Time) bool {
 		if n >= int64(len(pool)) {
 			return false
@@ -271,6 +280,7 @@ func reserve(p plan, tokens []string, addr string, conns int, duration time.Dura
 		return status != 0
 	})
 	res.print("reservations (POST, each durable before its 201)")
+	printMachine(cpu0)
 	fmt.Printf("  reservations stored: %d = %.0f/s\n", res.statuses[201], float64(res.statuses[201])/res.elapsed.Seconds())
 }
 
@@ -304,6 +314,7 @@ func buy(p plan, tokens []string, addr string, conns int, duration time.Duration
 		fmt.Printf("the sale opened %s before the burst started\n", (-wait).Round(time.Millisecond))
 	}
 	deadline := time.Now().Add(duration)
+	cpu0 := cpustat.Read()
 	var seq atomic.Int64
 	res := run(cs, func() bool { return time.Now().After(deadline) }, func(n int64, c *conn, r *recorder, start time.Time) bool {
 		i := rand.IntN(crowd)
@@ -324,6 +335,7 @@ func buy(p plan, tokens []string, addr string, conns int, duration time.Duration
 		return status != 0
 	})
 	res.print(fmt.Sprintf("purchase attempts (POST, %d keep-alive connections)", conns))
+	printMachine(cpu0)
 	if len(res.okAt) > 0 {
 		fmt.Printf("  orders: %d; first at %s, last at %s after the opening\n", len(res.okAt), ms(res.okAt[0]), ms(res.okAt[len(res.okAt)-1]))
 	}
