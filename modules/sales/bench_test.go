@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -95,4 +96,38 @@ func BenchmarkReserveHandler(b *testing.B) {
 		b.ReportMetric(float64(wr.Rows.Load())/float64(wr.Groups.Load()), "rows/group")
 		b.ReportMetric(float64(wr.Busy.Load())/1e6/float64(wr.Groups.Load()), "ms/group")
 	}
+}
+
+// BenchmarkWriterBurst measures the durable writer at a sale's opening:
+// 1,000 buyers each waiting for their order's group commit, 10,000 orders
+// per iteration (synchronous=FULL, real files).
+func BenchmarkWriterBurst(b *testing.B) {
+	e := newEnv(b, 1, 1)
+	w, err := e.mod.Writer()
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := time.Now()
+	var seq atomic.Int64
+	b.ResetTimer()
+	for range b.N {
+		groups := w.Groups.Load()
+		var wg sync.WaitGroup
+		for range 1000 {
+			wg.Go(func() {
+				for range 10 {
+					i := seq.Add(1)
+					o := Order{ID: NewID(), Sale: e.sale.Id, Member: fmt.Sprintf("m%014d", i), Quantity: 1, AmountCents: 199900,
+						Status: "pending", Key: strconv.FormatInt(i, 36), BodyHash: "0123456789abcdef0123456789abcdef",
+						Created: now, Expires: now.Add(30 * time.Minute)}
+					if err := w.CommitOrder(b.Context(), o); err != nil {
+						b.Error(err)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		b.ReportMetric(float64(w.Groups.Load()-groups), "groups/op")
+	}
+	b.ReportMetric(float64(10_000*b.N)/b.Elapsed().Seconds(), "orders/s")
 }

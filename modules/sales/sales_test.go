@@ -559,3 +559,35 @@ func (e *env) page(t testing.TB, member *core.Record, path string) string {
 	}
 	return string(raw)
 }
+
+// A group larger than one INSERT's chunk, with a duplicate in a later
+// chunk: only the duplicate fails, every other row is stored.
+func TestWriterChunksAGroup(t *testing.T) {
+	e := newEnv(t, 1, 1)
+	w, err := e.mod.Writer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.CommitReservation(t.Context(), Reservation{Sale: e.sale.Id, Member: "dup", Number: 1, Created: e.clock.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	const rows, dup = 3*rowsPerInsert + 5, rowsPerInsert + 3
+	batch := make([]*job, rows)
+	for i := range batch {
+		r := Reservation{Sale: e.sale.Id, Member: fmt.Sprintf("m%03d", i), Number: int64(i + 2), Created: e.clock.Now()}
+		if i == dup {
+			r.Member = "dup"
+		}
+		batch[i] = &job{res: &storedReservation{r, NewID()}, done: make(chan error, 1)}
+	}
+	w.commit(batch)
+	for i, j := range batch {
+		err := <-j.done
+		if want := i == dup; (err != nil) != want {
+			t.Errorf("row %d: err = %v, want failure %v", i, err, want)
+		}
+	}
+	if n := e.count(t, Reservations, "1=1"); n != rows {
+		t.Errorf("stored = %d, want %d", n, rows)
+	}
+}
