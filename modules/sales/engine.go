@@ -175,17 +175,16 @@ type memberState struct {
 	number    int64 // reservation number, 0 when not reserved
 	reserving bool
 	bought    int
-	keys      map[string]*keyEntry
-	keyOrder  []string
+	keys      []*keyEntry // the answers kept per idempotency key, oldest first
 	tokens    float64
 	last      time.Time
 }
 
 type keyEntry struct {
-	hash     string
-	inFlight bool
-	order    Order
-	err      error
+	key, hash string
+	inFlight  bool
+	order     *Order // the accepted order; nil for a refusal
+	err       error
 }
 
 // maxKeys bounds the answers remembered per member: successful orders are
@@ -237,7 +236,7 @@ func (e *Engine) Load(info SaleInfo, st SaleState) error {
 		m.bought += o.Quantity
 		sold += int64(o.Quantity)
 		if o.Key != "" {
-			m.remember(o.Key, &keyEntry{hash: o.BodyHash, order: o})
+			m.remember(&keyEntry{key: o.Key, hash: o.BodyHash, order: &o})
 		}
 	}
 	if sold > info.Stock {
@@ -388,30 +387,32 @@ func (e *Engine) Buy(ctx context.Context, req BuyRequest) (o Order, replay bool,
 	sh.mu.Lock()
 	m := sh.member(req.Member)
 	if req.Key != "" {
-		if k := m.keys[req.Key]; k != nil {
+		if k := m.key(req.Key); k != nil {
 			sh.mu.Unlock()
 			switch {
 			case k.hash != req.BodyHash:
 				return o, false, ErrKeyReused
 			case k.inFlight:
 				return o, false, ErrKeyInFlight
+			case k.order != nil:
+				return *k.order, true, nil
 			}
-			return k.order, true, k.err
+			return o, true, k.err
 		}
 	}
 	err = e.decide(s, info, m, req)
 	if err != nil {
 		if req.Key != "" && !errors.Is(err, ErrTooFast) {
-			m.remember(req.Key, &keyEntry{hash: req.BodyHash, err: err})
+			m.remember(&keyEntry{key: req.Key, hash: req.BodyHash, err: err})
 		}
 		sh.mu.Unlock()
 		s.rejected[reasonOf(err)].Add(1)
 		return o, false, err
 	}
 	m.bought += req.Quantity
-	entry := &keyEntry{hash: req.BodyHash, inFlight: true}
+	entry := &keyEntry{key: req.Key, hash: req.BodyHash, inFlight: true}
 	if req.Key != "" {
-		m.remember(req.Key, entry)
+		m.remember(entry)
 	}
 	sh.mu.Unlock()
 
@@ -423,14 +424,14 @@ func (e *Engine) Buy(ctx context.Context, req BuyRequest) (o Order, replay bool,
 	sh.mu.Lock()
 	if cerr != nil {
 		m.bought -= req.Quantity
-		delete(m.keys, req.Key) // the attempt changed nothing: a retry is decided anew
+		m.forget(entry) // the attempt changed nothing: a retry is decided anew
 		sh.mu.Unlock()
 		s.remaining.Add(int64(req.Quantity))
 		s.rejected[ReasonOther].Add(1)
 		return Order{}, false, fmt.Errorf("%w: %w", ErrUnavailable, cerr)
 	}
 	entry.inFlight = false
-	entry.order = o
+	entry.order = &o
 	sh.mu.Unlock()
 	s.sold.Add(int64(req.Quantity))
 	return o, false, nil
@@ -486,21 +487,35 @@ func (m *memberState) allow(now time.Time, perSec float64) bool {
 	return true
 }
 
-func (m *memberState) remember(key string, k *keyEntry) {
-	if m.keys == nil {
-		m.keys = map[string]*keyEntry{}
+// key returns the answer kept for an idempotency key (nil: none). A member
+// keeps a few keys, so a scan beats a map per member.
+func (m *memberState) key(k string) *keyEntry {
+	for _, e := range m.keys {
+		if e.key == k {
+			return e
+		}
 	}
-	if len(m.keyOrder) >= maxKeys {
-		for i, old := range m.keyOrder {
-			if o := m.keys[old]; o == nil || o.err != nil {
-				delete(m.keys, old)
-				m.keyOrder = append(m.keyOrder[:i], m.keyOrder[i+1:]...)
+	return nil
+}
+
+// remember keeps an answer; past maxKeys the oldest refusal is forgotten
+// (accepted and in-flight orders are always kept).
+func (m *memberState) remember(k *keyEntry) {
+	if len(m.keys) >= maxKeys {
+		for i, old := range m.keys {
+			if old.err != nil {
+				m.keys = slices.Delete(m.keys, i, i+1)
 				break
 			}
 		}
 	}
-	m.keys[key] = k
-	m.keyOrder = append(m.keyOrder, key)
+	m.keys = append(m.keys, k)
+}
+
+func (m *memberState) forget(k *keyEntry) {
+	if i := slices.Index(m.keys, k); i >= 0 {
+		m.keys = slices.Delete(m.keys, i, i+1)
+	}
 }
 
 // Release returns an order's stock (it was cancelled or expired) and frees

@@ -345,3 +345,48 @@ func TestAttemptRate(t *testing.T) {
 		t.Errorf("refused as too fast: %d of 10, want 6", tooFast)
 	}
 }
+
+// A refusal is replayed for its key too; a member's kept keys are bounded,
+// the oldest refusals going first and the accepted order staying.
+func TestIdempotencyKeepsRefusalsBounded(t *testing.T) {
+	e, _ := newTestEngine(t, testInfo(5, 1))
+	reserve(t, e, "ann")
+	ctx := context.Background()
+	early := func(key string) BuyRequest {
+		return BuyRequest{Sale: "sale1", Member: "ann", Quantity: 1, Key: key, BodyHash: "h", Now: t0.Add(-time.Minute)}
+	}
+	for i := range maxKeys + 8 {
+		if _, _, err := e.Buy(ctx, early(fmt.Sprint("early", i))); !errors.Is(err, ErrNotOpen) {
+			t.Fatalf("attempt %d before the opening = %v, want ErrNotOpen", i, err)
+		}
+	}
+	order, _, err := e.Buy(ctx, BuyRequest{Sale: "sale1", Member: "ann", Quantity: 1, Key: "open", BodyHash: "h", Now: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range maxKeys + 8 {
+		if _, _, err := e.Buy(ctx, BuyRequest{Sale: "sale1", Member: "ann", Quantity: 1, Key: fmt.Sprint("late", i), BodyHash: "h", Now: t0}); !errors.Is(err, ErrLimit) {
+			t.Fatalf("attempt %d over the limit = %v, want ErrLimit", i, err)
+		}
+	}
+	late := BuyRequest{Sale: "sale1", Member: "ann", Quantity: 1, Key: fmt.Sprint("late", maxKeys+7), BodyHash: "h", Now: t0}
+	if _, replay, err := e.Buy(ctx, late); !replay || !errors.Is(err, ErrLimit) {
+		t.Errorf("replayed refusal = %v, replay %v; want ErrLimit replayed", err, replay)
+	}
+	// the first refusals were forgotten: the same key is decided anew, now
+	// with the sale open
+	first := early("early0")
+	first.Now = t0
+	if _, replay, err := e.Buy(ctx, first); replay || !errors.Is(err, ErrLimit) {
+		t.Errorf("forgotten key = %v, replay %v; want a fresh ErrLimit", err, replay)
+	}
+	again, replay, err := e.Buy(ctx, BuyRequest{Sale: "sale1", Member: "ann", Quantity: 1, Key: "open", BodyHash: "h", Now: t0})
+	if err != nil || !replay || again.ID != order.ID {
+		t.Errorf("the accepted order after %d refusals = %+v, %v, %v; want it replayed", 2*maxKeys, again, replay, err)
+	}
+	s := e.sale("sale1")
+	sh := s.shard("ann")
+	if n := len(sh.members["ann"].keys); n != maxKeys {
+		t.Errorf("kept keys = %d, want %d", n, maxKeys)
+	}
+}
