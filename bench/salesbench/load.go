@@ -114,6 +114,7 @@ type recorder struct {
 	statuses map[int]int
 	okAt     []time.Duration // when each 201 completed, from the start
 	acked    []string        // the ids of the orders the server confirmed
+	second   []time.Duration // the latencies of the requests answered in the first second
 	errs     int
 	firstErr error
 }
@@ -125,6 +126,7 @@ type summary struct {
 	lat      []time.Duration
 	statuses map[int]int
 	okAt     []time.Duration
+	second   []time.Duration
 	elapsed  time.Duration
 	acked    []string
 	errs     int
@@ -137,6 +139,7 @@ func merge(rs []*recorder, elapsed time.Duration) summary {
 		s.lat = append(s.lat, r.lat...)
 		s.okAt = append(s.okAt, r.okAt...)
 		s.acked = append(s.acked, r.acked...)
+		s.second = append(s.second, r.second...)
 		s.errs += r.errs
 		if s.firstErr == nil {
 			s.firstErr = r.firstErr
@@ -148,14 +151,18 @@ func merge(rs []*recorder, elapsed time.Duration) summary {
 	s.n = len(s.lat)
 	slices.Sort(s.lat)
 	slices.Sort(s.okAt)
+	slices.Sort(s.second)
 	return s
 }
 
-func (s summary) pct(p float64) time.Duration {
-	if len(s.lat) == 0 {
+func (s summary) pct(p float64) time.Duration { return pct(s.lat, p) }
+
+// pct returns the p-quantile of sorted latencies.
+func pct(lat []time.Duration, p float64) time.Duration {
+	if len(lat) == 0 {
 		return 0
 	}
-	return s.lat[min(len(s.lat)-1, int(float64(len(s.lat))*p))]
+	return lat[min(len(lat)-1, int(float64(len(lat))*p))]
 }
 
 func (s summary) print(what string) {
@@ -230,7 +237,11 @@ func timed(c *conn, r *recorder, start time.Time, method, path, token string, ex
 		}
 		return nil, 0
 	}
-	r.lat = append(r.lat, time.Since(t))
+	lat := time.Since(t)
+	r.lat = append(r.lat, lat)
+	if time.Since(start) < time.Second {
+		r.second = append(r.second, lat)
+	}
 	r.statuses[status]++
 	// a purchase or reservation confirmed: Canyu answers 201, PocketBase's
 	// record create 200
@@ -335,6 +346,8 @@ func buy(p plan, tokens []string, addr string, conns int, duration time.Duration
 		return status != 0
 	})
 	res.print(fmt.Sprintf("purchase attempts (POST, %d keep-alive connections)", conns))
+	fmt.Printf("  first second: %d attempts answered, p50 %s  p99 %s  max %s\n", len(res.second),
+		ms(pct(res.second, 0.5)), ms(pct(res.second, 0.99)), ms(pct(res.second, 1)))
 	printMachine(cpu0)
 	if len(res.okAt) > 0 {
 		fmt.Printf("  orders: %d; first at %s, last at %s after the opening\n", len(res.okAt), ms(res.okAt[0]), ms(res.okAt[len(res.okAt)-1]))
