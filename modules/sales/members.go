@@ -43,8 +43,14 @@ type buyers struct {
 	m   map[string]*buyer
 	// tokens remembers verified tokens: at the opening every member sends
 	// the same token again and again, and parsing a JWT twice per attempt
-	// would be most of the attempt's cost.
-	tokens map[string]verified
+	// would be most of the attempt's cost. It keeps two generations: when
+	// the newer holds half of tokenLimit, the older is dropped and the newer
+	// takes its place, and a token found in the older is carried into the
+	// newer. So the tokens in use stay, and a full cache never forgets every
+	// member at once (which would send them all back to the JWT parser at
+	// the busiest moment).
+	tokens, oldTokens map[string]verified
+	tokenLimit        int
 }
 
 type verified struct {
@@ -52,12 +58,12 @@ type verified struct {
 	expires time.Time
 }
 
-// maxTokens bounds the verified-token cache (about 250 bytes an entry);
-// when full it starts over.
+// maxTokens bounds the verified-token cache (about 250 bytes an entry).
 const maxTokens = 500_000
 
 func newBuyers(app core.App, now func() time.Time) *buyers {
-	return &buyers{app: app, ttl: 10 * time.Minute, now: now, m: map[string]*buyer{}, tokens: map[string]verified{}}
+	return &buyers{app: app, ttl: 10 * time.Minute, now: now, m: map[string]*buyer{}, tokens: map[string]verified{},
+		tokenLimit: maxTokens}
 }
 
 func (c *buyers) forget(id string) {
@@ -81,9 +87,17 @@ func (c *buyers) fromRequest(r *http.Request) (*buyer, error) {
 	now := c.now()
 	c.mu.RLock()
 	v, ok := c.tokens[token]
+	older := false
+	if !ok {
+		v, ok = c.oldTokens[token]
+		older = ok
+	}
 	current := ok && c.m[v.b.ID] == v.b // the member was not changed since
 	c.mu.RUnlock()
 	if current && now.Before(v.expires) && now.Sub(v.b.loaded) < c.ttl {
+		if older {
+			c.keepToken(token, v)
+		}
 		return v.b, nil
 	}
 	claims, err := security.ParseUnverifiedJWT(token)
@@ -106,13 +120,18 @@ func (c *buyers) fromRequest(r *http.Request) (*buyer, error) {
 	if err != nil || exp == nil {
 		return b, nil
 	}
-	c.mu.Lock()
-	if len(c.tokens) >= maxTokens {
-		clear(c.tokens)
-	}
-	c.tokens[token] = verified{b: b, expires: exp.Time}
-	c.mu.Unlock()
+	c.keepToken(token, verified{b: b, expires: exp.Time})
 	return b, nil
+}
+
+// keepToken puts a verified token in the newer generation.
+func (c *buyers) keepToken(token string, v verified) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.tokens) >= c.tokenLimit/2 {
+		c.oldTokens, c.tokens = c.tokens, make(map[string]verified, len(c.tokens))
+	}
+	c.tokens[token] = v
 }
 
 func (c *buyers) get(id string) (*buyer, error) {

@@ -591,3 +591,44 @@ func TestWriterChunksAGroup(t *testing.T) {
 		t.Errorf("stored = %d, want %d", n, rows)
 	}
 }
+
+// The verified-token cache drops its older half when full, keeping the
+// tokens in use: a token used again survives the turn, an idle one goes.
+func TestTokenCacheKeepsTokensInUse(t *testing.T) {
+	e := newEnv(t, 1, 1)
+	c := e.mod.buyers
+	c.tokenLimit = 4
+	var tokens []string
+	for _, name := range []string{"Ada", "Ben", "Cal", "Dan"} {
+		tokens = append(tokens, testutil.Token(t, e.member(t, name, false)))
+	}
+	use := func(i int) {
+		t.Helper()
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("Authorization", tokens[i])
+		if _, err := c.fromRequest(r); err != nil {
+			t.Fatalf("token %d: %v", i, err)
+		}
+	}
+	cached := func(i int) bool {
+		c.mu.RLock()
+		defer c.mu.RUnlock()
+		_, a := c.tokens[tokens[i]]
+		_, b := c.oldTokens[tokens[i]]
+		return a || b
+	}
+	use(0)
+	use(1)
+	use(2) // the first turn: 0 and 1 become the older generation
+	use(0) // in use: carried into the newer one
+	use(3) // the second turn: 1, idle, is forgotten
+	for i, want := range []bool{true, false, true, true} {
+		if got := cached(i); got != want {
+			t.Errorf("token %d cached = %v, want %v", i, got, want)
+		}
+	}
+	if n := len(c.tokens) + len(c.oldTokens); n > c.tokenLimit {
+		t.Errorf("cache holds %d tokens, over its limit %d", n, c.tokenLimit)
+	}
+	use(1) // a forgotten token is verified again
+}
