@@ -632,3 +632,35 @@ func TestTokenCacheKeepsTokensInUse(t *testing.T) {
 	}
 	use(1) // a forgotten token is verified again
 }
+
+// A database error in a later chunk of a group rolls the whole group back:
+// every request of it fails and none of its rows stays on disk (the engine
+// gives their stock back, so disk and memory must agree).
+func TestWriterFailsAGroupWhole(t *testing.T) {
+	e := newEnv(t, 1, 1)
+	w, err := e.mod.Writer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.app.DB().NewQuery(`CREATE TRIGGER boom BEFORE INSERT ON sales_reservations WHEN NEW.member = 'boom'
+		BEGIN SELECT RAISE(ABORT, 'disk on fire'); END`).Execute(); err != nil {
+		t.Fatal(err)
+	}
+	batch := make([]*job, 2*rowsPerInsert+3)
+	for i := range batch {
+		r := Reservation{Sale: e.sale.Id, Member: fmt.Sprintf("m%03d", i), Number: int64(i + 1), Created: e.clock.Now()}
+		if i == rowsPerInsert+1 {
+			r.Member = "boom"
+		}
+		batch[i] = &job{res: &storedReservation{r, NewID()}, done: make(chan error, 1)}
+	}
+	w.commit(batch)
+	for i, j := range batch {
+		if err := <-j.done; err == nil {
+			t.Errorf("row %d: no error from a group that failed", i)
+		}
+	}
+	if n := e.count(t, Reservations, "1=1"); n != 0 {
+		t.Errorf("stored = %d rows of a failed group, want 0", n)
+	}
+}

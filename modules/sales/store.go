@@ -131,13 +131,13 @@ func (w *Writer) run() {
 	}
 }
 
-// commit writes one group: all plain rows of a kind in one multi-row
-// INSERT (one statement, so the writer is not descheduled between rows
-// while thousands of requests wait for it), then the orders paid with an
-// F-code one by one. If a multi-row INSERT fails (a row breaks a
-// constraint, which the engine should never let happen), its rows are
-// retried one by one so that only the bad row fails: SQLite rolls back the
-// failed statement, not the transaction. A failed commit fails the group.
+// commit writes one group in one transaction: the plain rows of a kind in
+// multi-row INSERTs (few statements, so the writer is not descheduled
+// between rows while thousands of requests wait for it), then the orders
+// paid with an F-code one by one. A row that breaks a constraint (which the
+// engine should never let happen) fails alone; a database error rolls the
+// whole group back and fails every row of it, so that no row of a failed
+// request stays on disk.
 func (w *Writer) commit(batch []*job) {
 	start := time.Now()
 	defer func() { w.Busy.Add(int64(time.Since(start))) }()
@@ -154,12 +154,21 @@ func (w *Writer) commit(batch []*job) {
 		}
 	}
 	err := w.inTx(func(tx *sql.Tx) error {
-		insertGroup(tx, batch, res, errs, reservationRow)
-		insertGroup(tx, batch, ord, errs, orderRow)
+		if err := insertGroup(tx, batch, res, errs, reservationRow); err != nil {
+			return err
+		}
+		if err := insertGroup(tx, batch, ord, errs, orderRow); err != nil {
+			return err
+		}
 		for _, i := range paid {
-			insertGroup(tx, batch, []int{i}, errs, orderRow)
+			if err := insertGroup(tx, batch, []int{i}, errs, orderRow); err != nil {
+				return err
+			}
 			if errs[i] == nil {
 				errs[i] = redeem(tx, batch[i].ord)
+				if errs[i] != nil && !errors.Is(errs[i], ErrFCodeUsed) {
+					return errs[i]
+				}
 			}
 		}
 		return nil
@@ -208,10 +217,11 @@ var (
 // OR IGNORE spares SQLite a statement journal (a copy of every page the
 // statement touches, in case it must be undone halfway): a row that breaks
 // a constraint, which the engine should never let happen, is skipped, then
-// found by its id and failed alone.
-func insertGroup(tx *sql.Tx, batch []*job, idx []int, errs []error, kind rowKind) {
+// found by its id and failed alone (ErrDuplicate in errs). A database error
+// is returned: earlier chunks may be in, so the caller rolls back.
+func insertGroup(tx *sql.Tx, batch []*job, idx []int, errs []error, kind rowKind) error {
 	if len(idx) == 0 {
-		return
+		return nil
 	}
 	jobs := make([]*job, len(idx))
 	ids := make([]any, len(idx))
@@ -220,34 +230,31 @@ func insertGroup(tx *sql.Tx, batch []*job, idx []int, errs []error, kind rowKind
 		ids[k] = kind.id(batch[i])
 	}
 	n, err := insertRows(tx, kind, jobs)
-	if err == nil && n == int64(len(jobs)) {
-		return
-	}
-	if err != nil {
-		for _, i := range idx {
-			errs[i] = err
-		}
-		return
+	if err != nil || n == int64(len(jobs)) {
+		return err
 	}
 	rows, err := tx.Query("SELECT id FROM "+kind.table+" WHERE id IN (?"+strings.Repeat(", ?", len(ids)-1)+")", ids...)
+	if err != nil {
+		return err
+	}
 	stored := map[string]bool{}
-	if err == nil {
-		for rows.Next() {
-			var id string
-			if rows.Scan(&id) == nil {
-				stored[id] = true
-			}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			_ = rows.Close()
+			return err
 		}
-		err = rows.Close()
+		stored[id] = true
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return err
 	}
 	for k, i := range idx {
-		switch {
-		case err != nil:
-			errs[i] = err
-		case !stored[ids[k].(string)]:
+		if !stored[ids[k].(string)] {
 			errs[i] = ErrDuplicate
 		}
 	}
+	return nil
 }
 
 // rowsPerInsert is how many rows one INSERT carries. The SQLite driver
@@ -255,7 +262,7 @@ func insertGroup(tx *sql.Tx, batch []*job, idx []int, errs []error, kind rowKind
 // statement with n arguments costs n²/2 steps: one INSERT for a whole group
 // of 500 orders (5,500 arguments) spent more time binding than SQLite spent
 // inserting. Chunks of 16 rows keep binding small and statements few
-// (BenchmarkWriterBurst: 16 beat 4, 8, 32 and 64).
+// (BenchmarkWriterBurst: 8 and 16 alike, 4, 32 and 64 slower).
 const rowsPerInsert = 16
 
 func insertRows(tx *sql.Tx, kind rowKind, jobs []*job) (int64, error) {
