@@ -157,7 +157,6 @@ func TestBrowserSmoke(t *testing.T) {
 	shot(t, ctx, "profile-zh")
 }
 
-// signIn signs in through the form as a demo member.
 // signOut presses the top bar's sign-out button.
 func signOut(t *testing.T, ctx context.Context) {
 	t.Helper()
@@ -166,6 +165,7 @@ func signOut(t *testing.T, ctx context.Context) {
 	}
 }
 
+// signIn signs in through the form as a demo member.
 func signIn(t *testing.T, ctx context.Context, base, email string) {
 	t.Helper()
 	if err := chromedp.Do(ctx,

@@ -60,6 +60,9 @@ func main() {
 	case "server":
 		serve(*mode, *addr, *cpuprofile, *writers)
 	case "client":
+		if *reader != "poll" && *reader != "go" {
+			log.Fatalf("unknown -reader %q: poll or go", *reader)
+		}
 		// the load generator collects garbage rarely: its pauses would show
 		// up as server lag
 		debug.SetGCPercent(400)
