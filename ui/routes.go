@@ -37,13 +37,35 @@ func (s *Shell) notFound(e *core.RequestEvent) error {
 	return s.Error(e, http.StatusNotFound, "error.404")
 }
 
-// SafeNext returns next when it is a local path, "/" otherwise, so a
-// ?next= parameter cannot send a member to another site.
+// SafeNext returns next when it is a path on this site, "/" otherwise, so a
+// ?next= parameter cannot send a member to another site. Browsers drop tabs
+// and newlines from URLs and read a backslash as a slash, so "/\t/evil" and
+// "/\\evil" are other sites to them: a control character or a backslash
+// anywhere, raw or percent-encoded, refuses the value, as does anything a
+// URL parser reads as having a scheme or a host.
 func SafeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	if !localPath(next) {
+		return "/"
+	}
+	// an encoded variant ("/%2F%2Fevil", "/%5Cevil", "/%09/evil") may be
+	// decoded by a proxy or a later redirect: it must be local too
+	if dec, err := url.PathUnescape(next); err != nil || !localPath(dec) {
 		return "/"
 	}
 	return next
+}
+
+func localPath(p string) bool {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; c < 0x20 || c == 0x7f || c == '\\' {
+			return false
+		}
+	}
+	u, err := url.Parse(p)
+	return err == nil && u.Scheme == "" && u.Host == "" && u.User == nil && u.Opaque == ""
 }
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }

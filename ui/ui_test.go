@@ -25,6 +25,14 @@ func TestSafeNext(t *testing.T) {
 	cases := map[string]string{
 		"/profile": "/profile", "/members/abc?x=1": "/members/abc?x=1",
 		"//evil.example": "/", "https://evil.example": "/", "/\\evil.example": "/", "": "/", "javascript:alert(1)": "/",
+		// browsers drop tabs and newlines and read a backslash as a slash
+		"/\t/evil.example": "/", "/\n/evil.example": "/", "/\r/evil.example": "/", "\t//evil.example": "/",
+		"/x\\y": "/", "/\x00/evil.example": "/", "/\x7f/evil.example": "/",
+		// encoded variants
+		"/%09/evil.example": "/", "/%0a/evil.example": "/", "/%5Cevil.example": "/", "/%5cevil.example": "/",
+		"/%2F%2Fevil.example": "/", "/%2f/evil.example": "/", "/%zz": "/",
+		// ordinary paths stay
+		"/forum/search?q=a%20b": "/forum/search?q=a%20b", "/forum/t/abc#reply": "/forum/t/abc#reply",
 	}
 	for in, want := range cases {
 		if got := SafeNext(in); got != want {

@@ -1,7 +1,6 @@
 package sales
 
 import (
-	"encoding/csv"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -11,6 +10,7 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 
 	"github.com/canyu/canyu/modules/internal/problem"
+	"github.com/canyu/canyu/modules/internal/sheet"
 )
 
 // ConsoleChannel is the live channel of a sale's staff console.
@@ -118,8 +118,8 @@ func (m *Module) exportOrders(e *core.RequestEvent) error {
 	h := e.Response.Header()
 	h.Set("Content-Type", "text/csv; charset=utf-8")
 	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="orders-%s-%s.csv"`, id, m.deps.Now().UTC().Format("20060102-1504")))
-	w := csv.NewWriter(e.Response)
-	_ = w.Write([]string{"order", "created", "status", "quantity", "amount_cents", "member", "name", "email", "fcode", "paid"})
+	w := sheet.NewWriter(e.Response)
+	_ = w.Write("order", "created", "status", "quantity", "amount_cents", "member", "name", "email", "fcode", "paid")
 	for rows.Next() {
 		var rec [10]string
 		var q, amount int64
@@ -127,23 +127,11 @@ func (m *Module) exportOrders(e *core.RequestEvent) error {
 			return err
 		}
 		rec[3], rec[4] = strconv.FormatInt(q, 10), strconv.FormatInt(amount, 10)
-		for i, f := range rec {
-			rec[i] = csvSafe(f)
-		}
-		if err := w.Write(rec[:]); err != nil {
+		if err := w.Write(rec[:]...); err != nil {
 			return err
 		}
 	}
-	w.Flush()
-	return w.Error()
-}
-
-// csvSafe keeps a spreadsheet from reading a cell as a formula.
-func csvSafe(s string) string {
-	if s != "" && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@') {
-		return "'" + s
-	}
-	return s
+	return w.Flush()
 }
 
 // problem answers a domain error on PocketBase's router as JSON in the

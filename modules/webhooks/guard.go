@@ -18,7 +18,16 @@ var blocked = []netip.Prefix{
 	netip.MustParsePrefix("192.0.0.0/24"),
 	netip.MustParsePrefix("198.18.0.0/15"), // benchmarking
 	netip.MustParsePrefix("240.0.0.0/4"),
-	netip.MustParsePrefix("64:ff9b::/96"), // NAT64 can reach IPv4 internals
+	// IPv6 ranges that carry an IPv4 address inside, so a gateway may reach
+	// an internal IPv4 host through them
+	netip.MustParsePrefix("::/96"),          // IPv4-compatible (::a.b.c.d, deprecated)
+	netip.MustParsePrefix("64:ff9b::/96"),   // NAT64, well-known prefix
+	netip.MustParsePrefix("64:ff9b:1::/48"), // NAT64, local-use prefix
+	netip.MustParsePrefix("2002::/16"),      // 6to4
+	netip.MustParsePrefix("2001::/32"),      // Teredo
+	netip.MustParsePrefix("fec0::/10"),      // site-local (deprecated, still routed inside some networks)
+	netip.MustParsePrefix("100::/64"),       // discard-only
+	netip.MustParsePrefix("2001:db8::/32"),  // documentation
 }
 
 // internal reports whether ip must not be the target of a webhook.

@@ -217,6 +217,13 @@ func TestInternalAddresses(t *testing.T) {
 		"127.0.0.1": true, "10.1.2.3": true, "172.16.0.1": true, "192.168.1.1": true, "169.254.169.254": true,
 		"100.64.0.1": true, "0.0.0.0": true, "::1": true, "fd00::1": true, "fe80::1": true, "::ffff:127.0.0.1": true,
 		"224.0.0.1": true, "8.8.8.8": false, "1.1.1.1": false, "2606:4700::1111": false,
+		// IPv6 forms that carry an internal IPv4 address, and site-local
+		"::127.0.0.1": true, "::10.0.0.1": true, "::a9fe:a9fe": true, // IPv4-compatible
+		"2002:7f00:1::1": true, "2002:a9fe:a9fe::": true, // 6to4
+		"64:ff9b::7f00:1": true, "64:ff9b:1::a00:1": true, "64:ff9b:1:ffff::1": true, // NAT64
+		"2001:0:4136:e378:8000:63bf:3fff:fdd2": true, // Teredo
+		"fec0::1": true, "feff::1": true, // site-local
+		"2001:4860:4860::8888": false, "2a00:1450::1": false,
 	}
 	for s, want := range cases {
 		if got := internal(netip.MustParseAddr(s)); got != want {
