@@ -112,6 +112,8 @@ func TestKillMinusNineKeepsAcknowledgedOrders(t *testing.T) {
 		m := core.NewRecord(users)
 		m.SetEmail(fmt.Sprintf("k%d@example.com", i))
 		m.SetPassword("password123")
+		m.Set("phone", fmt.Sprintf("+8613900%06d", i))
+		m.Set("phone_verified", now.Add(-24*time.Hour)) // buyers need a verified phone
 		if err := app.Save(m); err != nil {
 			t.Fatal(err)
 		}
@@ -176,12 +178,17 @@ func TestKillMinusNineKeepsAcknowledgedOrders(t *testing.T) {
 			}
 		})
 	}
-	for {
+	for deadline := time.Now().Add(time.Minute); ; {
 		mu.Lock()
 		n := len(acks)
 		mu.Unlock()
 		if n >= 300 {
 			break
+		}
+		if time.Now().After(deadline) {
+			stop.Store(true)
+			wg.Wait()
+			t.Fatalf("%d orders acknowledged after a minute, want 300 before the kill", n)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

@@ -53,7 +53,7 @@ func wire(app core.App, cfg config.Config, o Overrides) (*Modules, error) {
 	if now == nil {
 		now = time.Now
 	}
-	shell, err := ui.New(cfg.UI, ui.Deps{AppName: cfg.App.Name, PublicURL: cfg.App.PublicURL, Now: now})
+	shell, err := ui.New(cfg.UI, ui.Deps{AppName: cfg.App.Name, PublicURL: cfg.App.PublicURL, Now: now, Limits: cfg.Limits})
 	if err != nil {
 		return nil, err
 	}

@@ -30,6 +30,7 @@ const EnvPrefix = "CANYU"
 type Config struct {
 	App      AppConfig       `mapstructure:"app"`
 	UI       ui.Config       `mapstructure:"ui"`
+	Limits   ui.LimitsConfig `mapstructure:"limits"`
 	Members  members.Config  `mapstructure:"members"`
 	Live     live.Config     `mapstructure:"live"`
 	Webhooks webhooks.Config `mapstructure:"webhooks"`
@@ -74,6 +75,7 @@ func Default() Config {
 			DBConnections: 16,
 		},
 		UI:       ui.DefaultConfig(),
+		Limits:   ui.DefaultLimitsConfig(),
 		Members:  members.DefaultConfig(),
 		Live:     live.DefaultConfig(),
 		Webhooks: webhooks.DefaultConfig(),
@@ -129,6 +131,9 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("config: app.gc_percent must be -1 (off) or more, app.memory_limit_mb 0 or more"))
 	}
 	if err := c.UI.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("config: %w", err))
+	}
+	if err := c.Limits.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("config: %w", err))
 	}
 	if err := c.Members.Validate(); err != nil {

@@ -32,6 +32,8 @@ type Deps struct {
 	AppName   string
 	PublicURL string
 	Now       func() time.Time
+	// Limits is the limits section; its zero value means the defaults.
+	Limits LimitsConfig
 }
 
 // NavItem is one entry of the main navigation.
@@ -81,6 +83,9 @@ type Shell struct {
 	sections []HomeSection
 	assets   map[string]string // file name -> content hash
 	assetFS  map[string]assetFile
+	limits   LimitsConfig
+	writes   Budget
+	limiter  *Limiter
 }
 
 // New builds the shell with its own templates, strings and assets.
@@ -88,8 +93,16 @@ func New(cfg Config, deps Deps) (*Shell, error) {
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
+	if deps.Limits == (LimitsConfig{}) {
+		deps.Limits = DefaultLimitsConfig()
+	}
+	writes, err := deps.Limits.Writes.Parse()
+	if err != nil {
+		return nil, fmt.Errorf("ui: limits.writes.%w", err)
+	}
 	s := &Shell{cfg: cfg, deps: deps, Catalog: NewCatalog(), pages: map[string]*template.Template{},
-		assets: map[string]string{}, assetFS: map[string]assetFile{}}
+		assets: map[string]string{}, assetFS: map[string]assetFile{},
+		limits: deps.Limits, writes: writes, limiter: NewLimiter(deps.Now)}
 
 	locales, _ := fs.Sub(embedded, "locales")
 	if err := s.Catalog.Add(locales); err != nil {

@@ -32,9 +32,19 @@ type env struct {
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
+	return newEnvWith(t, DefaultConfig(), ui.LimitsConfig{})
+}
+
+// newEnvWith builds the env with a forum configuration and a limits section
+// (its zero value: the defaults).
+func newEnvWith(t testing.TB, cfg Config, limits ui.LimitsConfig) *env {
+	t.Helper()
 	e := &env{app: testutil.NewApp(t), live: &testutil.FakeLive{}, clock: testutil.NewClock(time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC))}
-	shell := testutil.NewShell(t, e.clock.Now)
-	e.mod = New(DefaultConfig(), Deps{Events: hooks.New(), UI: shell, Now: e.clock.Now, Live: e.live})
+	shell, err := ui.New(ui.DefaultConfig(), ui.Deps{AppName: "Canyu", PublicURL: "http://127.0.0.1:8090", Now: e.clock.Now, Limits: limits})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.mod = New(cfg, Deps{Events: hooks.New(), UI: shell, Now: e.clock.Now, Live: e.live})
 	if err := e.mod.Register(e.app); err != nil {
 		t.Fatal(err)
 	}

@@ -8,12 +8,10 @@ import (
 	"time"
 
 	"github.com/pocketbase/dbx"
-	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/types"
 
 	"github.com/canyu/canyu/hooks"
-	"github.com/canyu/canyu/modules/internal/access"
 	"github.com/canyu/canyu/modules/internal/markdown"
 	"github.com/canyu/canyu/modules/internal/problem"
 	"github.com/canyu/canyu/ui"
@@ -32,11 +30,39 @@ type Config struct {
 	// may start at most that many topics a day (0 switches the limit off).
 	NewAccountAge    time.Duration `mapstructure:"new_account_age"`
 	NewAccountTopics int           `mapstructure:"new_account_topics"`
+	// Limits are the rate limits of the forum's writes, per member and per
+	// address, on top of the writes budget of the limits section.
+	Limits Limits `mapstructure:"limits"`
+}
+
+// Limits are the forum's own rate limits ("10/1h", or "off").
+type Limits struct {
+	// Topic: new topics.
+	Topic ui.LimitPair `mapstructure:"topic"`
+	// Reply: replies and edits.
+	Reply ui.LimitPair `mapstructure:"reply"`
+	// React: "me too", reactions and poll ballots.
+	React ui.LimitPair `mapstructure:"react"`
+	// Report: reports to the moderators.
+	Report ui.LimitPair `mapstructure:"report"`
+	// Moderate: staff actions (hide, lock, pin, merge, status).
+	Moderate ui.LimitPair `mapstructure:"moderate"`
+}
+
+func (l Limits) pairs() map[string]ui.LimitPair {
+	return map[string]ui.LimitPair{"topic": l.Topic, "reply": l.Reply, "react": l.React, "report": l.Report, "moderate": l.Moderate}
 }
 
 // DefaultConfig returns the defaults of the forum section.
 func DefaultConfig() Config {
-	return Config{Enabled: true, PageSize: 30, NewAccountAge: 24 * time.Hour, NewAccountTopics: 3}
+	return Config{Enabled: true, PageSize: 30, NewAccountAge: 24 * time.Hour, NewAccountTopics: 3,
+		Limits: Limits{
+			Topic:    ui.LimitPair{Member: "10/1h", IP: "30/1h"},
+			Reply:    ui.LimitPair{Member: "30/10m", IP: "120/10m"},
+			React:    ui.LimitPair{Member: "60/1m", IP: "240/1m"},
+			Report:   ui.LimitPair{Member: "10/1h", IP: "30/1h"},
+			Moderate: ui.LimitPair{Member: "120/1m", IP: "240/1m"},
+		}}
 }
 
 // Validate reports unusable values.
@@ -47,7 +73,7 @@ func (c Config) Validate() error {
 	if c.NewAccountAge < 0 || c.NewAccountTopics < 0 {
 		return errors.New("forum.new_account_age and new_account_topics cannot be negative")
 	}
-	return nil
+	return ui.ValidateLimits("forum.limits", c.Limits.pairs())
 }
 
 // Deps are what the module needs from the process.
@@ -132,64 +158,10 @@ func (m *Module) Register(app core.App) error {
 		}
 	})
 	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
-		m.routes(se)
+		m.deps.UI.Mount(se.Router, m.routes())
 		return se.Next()
 	})
 	return nil
-}
-
-func (m *Module) routes(se *core.ServeEvent) {
-	h := m.deps.UI.Handler
-	r := se.Router
-	// busy read pages keep no activity-log row per successful view
-	quiet := apis.SkipSuccessActivityLog()
-	r.GET("/forum", h(m.index)).Bind(quiet)
-	r.GET("/forum/b/{slug}", h(m.board)).Bind(quiet)
-	r.GET("/forum/t/{id}", h(m.topic)).Bind(quiet)
-	r.GET("/forum/search", h(m.search))
-	r.GET("/forum/roadmap", h(m.roadmap)).Bind(quiet)
-	r.GET("/forum/temperature", h(m.temperature))
-	r.GET("/forum/bugs", h(m.bugs))
-	r.GET("/forum/weekly", h(m.weekly)).Bind(quiet)
-	r.GET("/forum/weekly/{week}", h(m.weekly)).Bind(quiet)
-	r.GET("/forum/p/{id}/history", h(m.history))
-	members := r.Group("/forum")
-	members.Bind(m.deps.UI.RequireMember())
-	members.GET("/b/{slug}/new", h(m.newTopicForm))
-	members.POST("/b/{slug}/new", h(m.newTopic))
-	members.POST("/t/{id}/reply", h(m.reply))
-	members.POST("/t/{id}/metoo", h(m.metooToggle))
-	members.GET("/notifications", h(m.notifications))
-	members.POST("/notifications/digest", h(m.digestToggle))
-	members.POST("/t/{id}/ballot", h(m.vote))
-	members.POST("/t/{id}/report", h(m.report))
-	members.GET("/p/{id}/edit", h(m.editForm))
-	members.POST("/p/{id}/edit", h(m.edit))
-	members.POST("/p/{id}/react", h(m.reactForm))
-	mods := access.RequireRole(access.RoleStaff, access.RoleModerator)
-	members.POST("/t/{id}/moderate", h(m.moderate)).Bind(mods)
-	members.GET("/moderation", h(m.moderationQueue)).Bind(mods)
-	members.POST("/t/{id}/merge", h(m.merge)).Bind(mods)
-	members.POST("/t/{id}/status", h(m.statusChange)).Bind(access.RequireRole(access.RoleStaff, access.RoleModerator))
-
-	api := r.Group("/api/forum")
-	api.GET("/hot", m.apiHot)
-	api.GET("/temperature", m.apiTemperature)
-	api.GET("/search", m.apiSearch(false))
-	api.GET("/similar", m.apiSearch(true))
-	auth := api.Group("")
-	auth.Bind(apis.RequireAuth("users"))
-	auth.POST("/topics", m.apiCreateTopic)
-	auth.POST("/topics/{id}/posts", m.apiReply)
-	auth.POST("/topics/{id}/metoo", m.apiMeToo(true))
-	auth.DELETE("/topics/{id}/metoo", m.apiMeToo(false))
-	auth.POST("/topics/{id}/ballot", m.apiVote)
-	auth.POST("/topics/{id}/report", m.apiReport)
-	auth.POST("/posts/{id}/reactions/{emoji}", m.apiReact(true))
-	auth.DELETE("/posts/{id}/reactions/{emoji}", m.apiReact(false))
-	auth.POST("/topics/{id}/merge", m.apiMerge).Bind(access.RequireRole(access.RoleStaff, access.RoleModerator))
-	auth.POST("/topics/{id}/moderate", m.apiModerate).Bind(access.RequireRole(access.RoleStaff, access.RoleModerator))
-	auth.POST("/topics/{id}/status", m.apiStatus).Bind(access.RequireRole(access.RoleStaff, access.RoleModerator))
 }
 
 // problems shows the forum's domain errors to members.

@@ -159,6 +159,8 @@ var errNoVerifiedEmail = errors.New("members: oauth2 provider gave no verified e
 
 // oauth2Member finds the member linked to the provider account, or the
 // member with the provider's verified email (then links it), or creates one.
+// An account with that email that never verified it is taken over for the
+// provider's identity, as PocketBase's own OAuth2 endpoint does.
 func (m *Module) oauth2Member(app core.App, users *core.Collection, provider, providerID, email, name string) (*core.Record, error) {
 	link, err := app.FindFirstExternalAuthByExpr(dbx.HashExp{"collectionRef": users.Id, "provider": provider, "providerId": providerID})
 	if err == nil {
@@ -175,6 +177,21 @@ func (m *Module) oauth2Member(app core.App, users *core.Collection, provider, pr
 		member, err = tx.FindAuthRecordByEmail(users, email)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
+		}
+		if member != nil && !member.Verified() {
+			// Whoever registered this address never proved they own it: it
+			// may be an attacker waiting for the owner (account
+			// pre-hijacking). The provider proved the owner, so the account
+			// becomes theirs alone: a new random password, every token
+			// revoked (a new token key), other provider links removed.
+			member.SetRandomPassword()
+			member.SetVerified(true)
+			if err := tx.DeleteAllExternalAuthsByRecord(member); err != nil {
+				return err
+			}
+			if err := tx.Save(member); err != nil {
+				return err
+			}
 		}
 		if member == nil {
 			member = core.NewRecord(users)

@@ -138,6 +138,61 @@ func TestOAuth2LinksExistingEmail(t *testing.T) {
 	}
 }
 
+// TestOAuth2PreHijackingUndone: someone registers the victim's address with
+// a password of their own and never verifies it; when the owner signs in
+// through a provider that vouches for the address, the account becomes the
+// owner's alone: the squatter's password and tokens stop working and their
+// own provider link is gone.
+func TestOAuth2PreHijackingUndone(t *testing.T) {
+	e := newEnv(t)
+	users, _ := e.app.FindCollectionByNameOrId("users")
+	squat := core.NewRecord(users)
+	squat.SetEmail("victim@x.io")
+	squat.SetPassword("attacker-pass")
+	squat.Set("name", "Squatter")
+	if err := e.app.Save(squat); err != nil {
+		t.Fatal(err)
+	}
+	squatToken := testutil.Token(t, squat)
+	other := core.NewExternalAuth(e.app)
+	other.SetCollectionRef(users.Id)
+	other.SetRecordRef(squat.Id)
+	other.SetProvider("github")
+	other.SetProviderId("attacker-gh")
+	if err := e.app.Save(other); err != nil {
+		t.Fatal(err)
+	}
+
+	f := newFakeOIDC(t, map[string]any{"sub": "victim-1", "email": "victim@x.io", "email_verified": true, "name": "Victim"})
+	enableOIDC(t, e.app, f)
+	b := testutil.NewBrowser(t, e.app)
+	if status, _ := oauth2SignIn(t, b, f, false); status != 303 {
+		t.Fatalf("callback = %d", status)
+	}
+	m, err := e.app.FindAuthRecordByEmail("users", "victim@x.io")
+	if err != nil || m.Id != squat.Id {
+		t.Fatalf("member = %v, %v; want the existing account taken over", m, err)
+	}
+	if !m.Verified() {
+		t.Error("taken-over account is not verified")
+	}
+	if m.ValidatePassword("attacker-pass") {
+		t.Error("the squatter's password still signs in")
+	}
+	if _, err := e.app.FindAuthRecordByToken(squatToken, core.TokenTypeAuth); err == nil {
+		t.Error("the squatter's token still works")
+	}
+	links, _ := e.app.FindAllExternalAuthsByRecord(m)
+	if len(links) != 1 || links[0].Provider() != "oidc" {
+		t.Errorf("provider links = %v, want only the owner's oidc link", links)
+	}
+	// the web form refuses the squatter's password too
+	status, body, _ := b.Another().Do("POST", "/signin", url.Values{"email": {"victim@x.io"}, "password": {"attacker-pass"}})
+	if status != 400 || !strings.Contains(body, "do not match an account") {
+		t.Errorf("sign-in with the squatter's password = %d", status)
+	}
+}
+
 func TestOAuth2UnverifiedEmailDoesNotLink(t *testing.T) {
 	e := newEnv(t)
 	testutil.Member(t, e.app, "o@x.io", "Victim")

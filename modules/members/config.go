@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/canyu/canyu/ui"
 )
 
 // Config is the members section of the configuration.
@@ -13,6 +15,28 @@ type Config struct {
 	Enabled bool        `mapstructure:"enabled"`
 	Phone   PhoneConfig `mapstructure:"phone"`
 	SMS     SMSConfig   `mapstructure:"sms"`
+	// Limits are the rate limits of the account forms, per member and per
+	// address, on top of the writes budget of the limits section.
+	Limits Limits `mapstructure:"limits"`
+}
+
+// Limits are the members module's own rate limits ("10/1m", or "off").
+type Limits struct {
+	// Signin: password attempts on the sign-in form (and its email code).
+	Signin ui.LimitPair `mapstructure:"signin"`
+	// Signup: new accounts from the sign-up form.
+	Signup ui.LimitPair `mapstructure:"signup"`
+	// Reset: password-reset and verification mails, new passwords.
+	Reset ui.LimitPair `mapstructure:"reset"`
+	// Profile: profile saves (with avatar uploads).
+	Profile ui.LimitPair `mapstructure:"profile"`
+	// Phone: phone-code requests and guesses (the codes also have limits of
+	// their own, stored in the database: see phone).
+	Phone ui.LimitPair `mapstructure:"phone"`
+}
+
+func (l Limits) pairs() map[string]ui.LimitPair {
+	return map[string]ui.LimitPair{"signin": l.Signin, "signup": l.Signup, "reset": l.Reset, "profile": l.Profile, "phone": l.Phone}
 }
 
 // PhoneConfig tunes phone binding with one-time codes.
@@ -61,6 +85,13 @@ func DefaultConfig() Config {
 			PerIP:       20,
 		},
 		SMS: SMSConfig{Driver: "log", Timeout: 10 * time.Second},
+		Limits: Limits{
+			Signin:  ui.LimitPair{Member: "off", IP: "10/1m"},
+			Signup:  ui.LimitPair{Member: "off", IP: "5/1m"},
+			Reset:   ui.LimitPair{Member: "5/5m", IP: "5/5m"},
+			Profile: ui.LimitPair{Member: "20/10m", IP: "60/10m"},
+			Phone:   ui.LimitPair{Member: "20/10m", IP: "60/10m"},
+		},
 	}
 }
 
@@ -82,6 +113,9 @@ func (c Config) Validate() error {
 		}
 	default:
 		errs = append(errs, fmt.Errorf("members.sms.driver %q: want log or webhook", c.SMS.Driver))
+	}
+	if err := ui.ValidateLimits("members.limits", c.Limits.pairs()); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

@@ -89,7 +89,7 @@ func (m *Module) Register(app core.App) error {
 		return e.Next()
 	})
 	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
-		m.routes(se)
+		m.deps.UI.Mount(se.Router, m.routes())
 		return se.Next()
 	})
 	return nil

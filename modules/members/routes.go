@@ -1,44 +1,45 @@
 package members
 
 import (
-	"github.com/pocketbase/pocketbase/apis"
-	"github.com/pocketbase/pocketbase/core"
+	"net/http"
+
+	"github.com/canyu/canyu/ui"
 )
 
-// routes binds the module's pages (HTML) and API (JSON).
-func (m *Module) routes(se *core.ServeEvent) {
-	h := m.deps.UI.Handler
-	r := se.Router
+// routes is the members module's route table: the account pages, profiles
+// and phone binding, and the API under /api/members.
+func (m *Module) routes() []ui.Route {
+	lim := m.cfg.Limits
+	signin, signup, reset := lim.Signin.MustBudget(), lim.Signup.MustBudget(), lim.Reset.MustBudget()
+	profile, phone := lim.Profile.MustBudget(), lim.Phone.MustBudget()
+	const get, post = http.MethodGet, http.MethodPost
+	return []ui.Route{
+		{Method: get, Path: "/signin", Page: m.signinForm},
+		{Method: post, Path: "/signin", Page: m.signin, Limit: signin},
+		{Method: post, Path: "/signout", Page: m.signout},
+		{Method: get, Path: "/signup", Page: m.signupForm},
+		{Method: post, Path: "/signup", Page: m.signup, Limit: signup},
+		{Method: get, Path: "/reset", Page: m.resetForm},
+		{Method: post, Path: "/reset", Page: m.resetRequest, Limit: reset},
+		{Method: get, Path: "/reset/confirm", Page: m.resetConfirmForm},
+		{Method: post, Path: "/reset/confirm", Page: m.resetConfirm, Limit: reset},
+		{Method: get, Path: "/verify", Page: m.verifyEmail},
+		{Method: get, Path: "/signin/oauth2/callback", Page: m.oauth2Callback},
+		{Method: get, Path: "/signin/oauth2/{provider}", Page: m.oauth2Start},
 
-	r.GET("/signin", h(m.signinForm))
-	r.POST("/signin", h(m.signin))
-	r.POST("/signout", h(m.signout))
-	r.GET("/signup", h(m.signupForm))
-	r.POST("/signup", h(m.signup))
-	r.GET("/reset", h(m.resetForm))
-	r.POST("/reset", h(m.resetRequest))
-	r.GET("/reset/confirm", h(m.resetConfirmForm))
-	r.POST("/reset/confirm", h(m.resetConfirm))
-	r.GET("/verify", h(m.verifyEmail))
-	r.GET("/signin/oauth2/callback", h(m.oauth2Callback))
-	r.GET("/signin/oauth2/{provider}", h(m.oauth2Start))
+		{Method: get, Path: "/profile", Page: m.profileForm, Members: true},
+		{Method: post, Path: "/profile", Page: m.profileSave, Members: true, Limit: profile},
+		{Method: post, Path: "/verify/resend", Page: m.verifyResend, Members: true, Limit: reset},
+		{Method: get, Path: "/members/phone", Page: m.phoneForm, Members: true},
+		{Method: post, Path: "/members/phone/code", Page: m.phoneSendCode, Members: true, Limit: phone},
+		{Method: post, Path: "/members/phone/verify", Page: m.phoneVerify, Members: true, Limit: phone},
 
-	members := r.Group("")
-	members.Bind(m.deps.UI.RequireMember())
-	members.GET("/profile", h(m.profileForm))
-	members.POST("/profile", h(m.profileSave))
-	members.POST("/verify/resend", h(m.verifyResend))
-	members.GET("/members/phone", h(m.phoneForm))
-	members.POST("/members/phone/code", h(m.phoneSendCode))
-	members.POST("/members/phone/verify", h(m.phoneVerify))
+		{Method: get, Path: "/members", Page: m.directory},
+		{Method: get, Path: "/members/{id}", Page: m.profileView},
+		{Method: get, Path: "/members/by-name/{name}", Page: m.profileByName},
 
-	r.GET("/members", h(m.directory))
-	r.GET("/members/{id}", h(m.profileView))
-	r.GET("/members/by-name/{name}", h(m.profileByName))
-
-	api := r.Group("/api/members")
-	api.Bind(apis.RequireAuth("users"))
-	api.POST("/phone/code", m.apiPhoneCode)
-	api.POST("/phone/verify", m.apiPhoneVerify)
-	api.GET("/me", m.apiMe)
+		{Method: post, Path: "/api/members/phone/code", API: m.apiPhoneCode, Members: true, Limit: phone},
+		{Method: post, Path: "/api/members/phone/verify", API: m.apiPhoneVerify, Members: true, Limit: phone},
+		{Method: get, Path: "/api/members/me", API: m.apiMe, Members: true},
+	}
 }

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pocketbase/pocketbase/core"
+
 	"github.com/canyu/canyu/hooks"
 	"github.com/canyu/canyu/modules/internal/problem"
 	"github.com/canyu/canyu/ui"
@@ -240,12 +242,18 @@ func (m *Module) View(id string, now time.Time) (SaleView, error) {
 }
 
 func (m *Module) apiSale(w http.ResponseWriter, r *http.Request) {
-	v, err := m.View(r.PathValue("id"), m.deps.Now())
-	if err != nil {
-		m.fail(w, r, nil, err)
+	b, _ := m.buyers.fromRequest(r)
+	id := r.PathValue("id")
+	if _, err := m.visible(id, b); err != nil {
+		m.fail(w, r, b, err)
 		return
 	}
-	if b, err := m.buyers.fromRequest(r); err == nil {
+	v, err := m.View(id, m.deps.Now())
+	if err != nil {
+		m.fail(w, r, b, err)
+		return
+	}
+	if b != nil {
 		v.Me = &MeView{Reservation: m.engine.Reserved(v.ID, b.ID)}
 	}
 	writeJSON(w, http.StatusOK, v)
@@ -258,11 +266,11 @@ func (m *Module) apiChallenge(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
-	if _, ok := m.engine.Info(id); !ok {
-		m.fail(w, r, b, ErrUnknownSale)
+	now := m.deps.Now()
+	if _, err := m.admit(id, b, now); err != nil {
+		m.fail(w, r, b, err)
 		return
 	}
-	now := m.deps.Now()
 	writeJSON(w, http.StatusOK, map[string]any{"challenge": m.challenges.Issue(id, b.ID, now), "bits": m.challenges.Bits(),
 		"expires": now.Add(m.cfg.PowTTL).UTC()})
 }
@@ -284,6 +292,10 @@ func (m *Module) apiReserve(w http.ResponseWriter, r *http.Request) {
 		m.fail(w, r, b, err)
 		return
 	}
+	if !m.allowed("sales.reserve", m.reserveLimit, b, r) {
+		m.fail(w, r, b, ErrTooFast)
+		return
+	}
 	res, created, err := m.reserve(r.Context(), r.PathValue("id"), b, body, m.deps.Now())
 	if err != nil {
 		m.fail(w, r, b, err)
@@ -300,14 +312,14 @@ func (m *Module) apiReserve(w http.ResponseWriter, r *http.Request) {
 
 // reserve checks eligibility and the proof of work, then reserves.
 func (m *Module) reserve(ctx context.Context, saleID string, b *buyer, body reserveBody, now time.Time) (Reservation, bool, error) {
-	info, ok := m.engine.Info(saleID)
-	if !ok {
-		return Reservation{}, false, ErrUnknownSale
+	info, err := m.admit(saleID, b, now)
+	if errors.Is(err, ErrUnknownSale) {
+		return Reservation{}, false, err
 	}
 	if n := m.engine.Reserved(saleID, b.ID); n != 0 {
 		return Reservation{Sale: saleID, Member: b.ID, Number: n}, false, nil
 	}
-	if err := eligible(b, info, now); err != nil {
+	if err != nil {
 		return Reservation{}, false, err
 	}
 	// the window is public: say so before asking for a proof
@@ -361,7 +373,7 @@ func (m *Module) apiBuy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req := BuyRequest{Sale: r.PathValue("id"), Member: b.ID, Quantity: q, Key: key, BodyHash: bodyHash(raw), Now: m.deps.Now()}
-	if err := m.withFCode(&req, fcode); err != nil {
+	if err := m.withFCode(&req, b, fcode, m.clientIP(r)); err != nil {
 		m.fail(w, r, b, err)
 		return
 	}
@@ -382,14 +394,19 @@ func (m *Module) emitOrder(o Order) {
 	m.emit(&hooks.SaleEvent{Sale: o.Sale, Member: o.Member, Order: o.ID, Quantity: o.Quantity, AmountCents: o.AmountCents, FCode: o.FCode != ""})
 }
 
-// withFCode lets an F-code stand in for a missing reservation. A member
-// who reserved keeps the code for another day.
-func (m *Module) withFCode(req *BuyRequest, fcode string) error {
+// withFCode checks that b may buy in the sale at all (admit: the same rules
+// as reserving), then lets an F-code stand in for a missing reservation. A
+// member who reserved keeps the code for another day. Looking a code up
+// reads the database, so guesses count against the fcode limits first.
+func (m *Module) withFCode(req *BuyRequest, b *buyer, fcode, ip string) error {
+	if _, err := m.admit(req.Sale, b, req.Now); err != nil {
+		return err
+	}
 	if fcode == "" || m.engine.Reserved(req.Sale, req.Member) != 0 {
 		return nil
 	}
-	if _, ok := m.engine.Info(req.Sale); !ok {
-		return ErrUnknownSale
+	if !m.allowedIP("sales.fcode", m.fcodeLimit, b, ip) {
+		return ErrTooFast
 	}
 	code := NormalizeFCode(fcode)
 	if err := m.checkFCode(code, req.Sale, req.Now); err != nil {
@@ -397,6 +414,33 @@ func (m *Module) withFCode(req *BuyRequest, fcode string) error {
 	}
 	req.FCode = code
 	return nil
+}
+
+// allowed charges an action of b to class's budget (for the lean front,
+// which runs outside the route table's limits). The address is read only
+// when the budget has a limit per address.
+func (m *Module) allowed(class string, budget ui.Budget, b *buyer, r *http.Request) bool {
+	ip := ""
+	if !budget.IP.Off() {
+		ip = m.clientIP(r)
+	}
+	return m.allowedIP(class, budget, b, ip)
+}
+
+func (m *Module) allowedIP(class string, budget ui.Budget, b *buyer, ip string) bool {
+	if !m.deps.UI.LimitsEnabled() {
+		return true
+	}
+	ok, _ := m.deps.UI.Limiter().AllowBudget(class, budget, b.ID, ip)
+	return ok
+}
+
+// clientIP is the request's address as PocketBase's router reads it (the
+// trusted proxy headers of the settings, else the peer).
+func (m *Module) clientIP(r *http.Request) string {
+	e := core.RequestEvent{App: m.app}
+	e.Request = r
+	return e.RealIP()
 }
 
 // bodyHash identifies a request body for the idempotency check.

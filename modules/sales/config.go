@@ -3,6 +3,8 @@ package sales
 import (
 	"errors"
 	"time"
+
+	"github.com/canyu/canyu/ui"
 )
 
 // Config is the sales section of the configuration.
@@ -23,12 +25,41 @@ type Config struct {
 	// CardFont is a TrueType/OpenType file (or collection) for share cards;
 	// empty uses the Go fonts, which have no Chinese glyphs.
 	CardFont string `mapstructure:"card_font"`
+	// Limits are the rate limits of the sales' writes besides purchases
+	// (attempts_per_second bounds those), per member and per address.
+	Limits Limits `mapstructure:"limits"`
+}
+
+// Limits are the sales module's own rate limits ("10/1m", or "off").
+type Limits struct {
+	// Reserve: reservation attempts (each also needs a proof of work).
+	Reserve ui.LimitPair `mapstructure:"reserve"`
+	// FCode: purchases that carry an F-code, checked before the code is
+	// looked up, so codes cannot be guessed.
+	FCode ui.LimitPair `mapstructure:"fcode"`
+	// Cancel: members cancelling their own orders.
+	Cancel ui.LimitPair `mapstructure:"cancel"`
+	// Staff: stock changes, F-code batches, orders marked paid.
+	Staff ui.LimitPair `mapstructure:"staff"`
+}
+
+func (l Limits) pairs() map[string]ui.LimitPair {
+	return map[string]ui.LimitPair{"reserve": l.Reserve, "fcode": l.FCode, "cancel": l.Cancel, "staff": l.Staff}
 }
 
 // DefaultConfig returns the defaults of the sales section.
 func DefaultConfig() Config {
 	return Config{Enabled: true, PowBits: 16, PowTTL: 5 * time.Minute, OrderExpiry: 30 * time.Minute,
-		AttemptsPerSecond: 5, MaxGroup: 512}
+		AttemptsPerSecond: 5, MaxGroup: 512,
+		Limits: Limits{
+			// per address off: at an opening thousands of members may share
+			// one carrier-NAT address; the proof of work and the verified
+			// phone keep scripts out
+			Reserve: ui.LimitPair{Member: "10/1m", IP: "off"},
+			FCode:   ui.LimitPair{Member: "10/10m", IP: "60/10m"},
+			Cancel:  ui.LimitPair{Member: "20/10m", IP: "120/10m"},
+			Staff:   ui.LimitPair{Member: "120/1m", IP: "off"},
+		}}
 }
 
 // Validate reports unusable values.
@@ -45,5 +76,5 @@ func (c Config) Validate() error {
 	case c.MaxGroup < 1 || c.MaxGroup > 10000:
 		return errors.New("sales.max_group must be between 1 and 10000")
 	}
-	return nil
+	return ui.ValidateLimits("sales.limits", c.Limits.pairs())
 }

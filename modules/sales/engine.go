@@ -82,6 +82,9 @@ type SaleInfo struct {
 	MinAccountAge time.Duration
 	StaffOnly     bool
 	Choices       []string
+	// Published: staff made the sale public. An unpublished sale is not
+	// served: it takes no reservation and no order.
+	Published bool
 }
 
 // Reservation is a member's right to buy in a sale.
@@ -308,6 +311,9 @@ func (e *Engine) Reserve(ctx context.Context, saleID, member, answer string, now
 		return r, false, ErrUnknownSale
 	}
 	info := s.info.Load()
+	if !info.Published {
+		return r, false, ErrUnknownSale
+	}
 	sh := s.shard(member)
 	sh.mu.Lock()
 	m := sh.member(member)
@@ -380,8 +386,11 @@ func (e *Engine) Buy(ctx context.Context, req BuyRequest) (o Order, replay bool,
 	if s == nil {
 		return o, false, ErrUnknownSale
 	}
-	s.attempts.Add(1)
 	info := s.info.Load()
+	if !info.Published {
+		return o, false, ErrUnknownSale
+	}
+	s.attempts.Add(1)
 	sh := s.shard(req.Member)
 
 	sh.mu.Lock()

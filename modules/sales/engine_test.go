@@ -42,7 +42,7 @@ var t0 = time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
 
 func testInfo(stock int64, perMember int) SaleInfo {
 	return SaleInfo{ID: "sale1", Title: "Phone", ReserveOpens: t0.Add(-48 * time.Hour), ReserveCloses: t0.Add(-time.Hour),
-		Starts: t0, Ends: t0.Add(time.Hour), Stock: stock, PerMember: perMember, PriceCents: 199900}
+		Starts: t0, Ends: t0.Add(time.Hour), Stock: stock, PerMember: perMember, PriceCents: 199900, Published: true}
 }
 
 func newTestEngine(t *testing.T, info SaleInfo) (*Engine, *memStore) {

@@ -191,7 +191,10 @@ func buyerOf(rec *core.Record) *buyer {
 		secret:  rec.TokenKey() + rec.Collection().AuthToken.Secret}
 }
 
-// eligible checks a member against a sale's rules for reserving.
+// eligible is the one place that decides who may take part in a sale, by
+// its rules for the member: staff-only sessions, a verified phone, the
+// account age. Reserving and buying both ask it; an F-code stands in for a
+// reservation, never for these rules.
 func eligible(b *buyer, info SaleInfo, now time.Time) error {
 	switch {
 	case info.StaffOnly && !b.Staff:
@@ -202,4 +205,24 @@ func eligible(b *buyer, info SaleInfo, now time.Time) error {
 		return ErrAccountTooYoung
 	}
 	return nil
+}
+
+// visible returns the sale a member may see: an unpublished sale is
+// unknown to everyone but staff.
+func (m *Module) visible(id string, b *buyer) (SaleInfo, error) {
+	info, ok := m.engine.Info(id)
+	if !ok || (!info.Published && (b == nil || !b.Staff)) {
+		return SaleInfo{}, ErrUnknownSale
+	}
+	return info, nil
+}
+
+// admit returns the sale b may reserve in or buy from now, or why not: an
+// unknown or unpublished sale, or a rule of the sale b does not meet.
+func (m *Module) admit(id string, b *buyer, now time.Time) (SaleInfo, error) {
+	info, ok := m.engine.Info(id)
+	if !ok || !info.Published {
+		return SaleInfo{}, ErrUnknownSale
+	}
+	return info, eligible(b, info, now)
 }

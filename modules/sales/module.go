@@ -78,6 +78,8 @@ type Module struct {
 	cards      cardCache
 	outbox     chan *hooks.SaleEvent
 	outboxOnce sync.Once
+	// the parsed budgets of cfg.Limits
+	reserveLimit, fcodeLimit, cancelLimit, staffLimit ui.Budget
 }
 
 // New returns the module; Register binds it to an app.
@@ -93,6 +95,8 @@ func New(cfg Config, deps Deps) *Module {
 	}
 	m := &Module{cfg: cfg, deps: deps, payments: deps.Payments, published: map[string]Counters{}, challenges: NewChallenges(cfg.PowBits, cfg.PowTTL),
 		fonts: &cardFonts{path: cfg.CardFont}}
+	l := cfg.Limits
+	m.reserveLimit, m.fcodeLimit, m.cancelLimit, m.staffLimit = l.Reserve.MustBudget(), l.FCode.MustBudget(), l.Cancel.MustBudget(), l.Staff.MustBudget()
 	m.store = &lazyWriter{maxGroup: cfg.MaxGroup}
 	m.engine = NewEngine(m.store, EngineConfig{OrderExpiry: cfg.OrderExpiry, AttemptsPerSecond: cfg.AttemptsPerSecond,
 		NewID: NewID})
@@ -182,7 +186,7 @@ func (m *Module) Register(app core.App) error {
 		if err := m.LoadSales(); err != nil {
 			return err
 		}
-		m.routes(se)
+		m.deps.UI.Mount(se.Router, m.routes())
 		m.startTicker()
 		if err := se.Next(); err != nil {
 			return err
@@ -290,7 +294,7 @@ func saleInfo(app core.App, rec *core.Record) (SaleInfo, error) {
 		Starts: rec.GetDateTime("starts").Time(), Ends: rec.GetDateTime("ends").Time(),
 		Stock: int64(rec.GetInt("stock")), PerMember: per, PriceCents: int64(product.GetInt("price_cents")),
 		MinAccountAge: time.Duration(rec.GetInt("min_account_days")) * 24 * time.Hour,
-		StaffOnly:     rec.GetBool("staff_only"), Choices: choices}, nil
+		StaffOnly:     rec.GetBool("staff_only"), Choices: choices, Published: rec.GetBool("published")}, nil
 }
 
 // ExpireOrders marks unpaid orders past their expiry as expired and gives
@@ -354,7 +358,9 @@ func (m *Module) publish() {
 		if !moved && perSecond == 0 {
 			continue
 		}
-		m.deps.Live.Publish("sale:"+id, publicCounters(c))
+		if info, ok := m.engine.Info(id); ok && info.Published {
+			m.deps.Live.Publish("sale:"+id, publicCounters(c)) // an unpublished sale's figures stay on the staff console
+		}
 		m.deps.Live.Publish(ConsoleChannel(id), consoleFigures(c, perSecond))
 	}
 }

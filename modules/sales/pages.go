@@ -10,36 +10,10 @@ import (
 	"strings"
 
 	"github.com/pocketbase/dbx"
-	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 
-	"github.com/canyu/canyu/modules/internal/access"
 	"github.com/canyu/canyu/modules/internal/problem"
 )
-
-func (m *Module) routes(se *core.ServeEvent) {
-	h := m.deps.UI.Handler
-	r := se.Router
-	r.GET("/sales", h(m.index))
-	r.GET("/sales/{id}", h(m.salePage))
-	r.GET("/sales/{id}/card/{file}", m.shareCard)
-	members := r.Group("/sales")
-	members.Bind(m.deps.UI.RequireMember())
-	members.GET("/orders", h(m.myOrders))
-	members.POST("/{id}/buy", h(m.buyForm))
-	members.POST("/orders/{id}/cancel", h(m.cancelForm))
-	staff := access.RequireRole(access.RoleStaff)
-	members.GET("/{id}/console", h(m.console)).Bind(staff)
-	members.POST("/{id}/stock", h(m.addStock)).Bind(staff)
-
-	// the purchase path is served by front; these are PocketBase routes
-	api := r.Group("/api/sales")
-	api.Bind(apis.RequireAuth("users"), staff)
-	api.POST("/fcodes", m.apiIssueFCodes)
-	api.POST("/{id}/stock", m.apiAddStock)
-	api.GET("/{id}/orders.csv", m.exportOrders)
-	api.POST("/orders/{id}/paid", m.apiMarkPaid)
-}
 
 // Product is a product as pages show it.
 type Product struct {
@@ -224,7 +198,7 @@ func (m *Module) buyForm(e *core.RequestEvent) error {
 	}
 	fcode := e.Request.FormValue("fcode")
 	req := BuyRequest{Sale: id, Member: e.Auth.Id, Quantity: q, Key: key, BodyHash: strconv.Itoa(q) + "/" + fcode, Now: m.deps.Now()}
-	err := m.withFCode(&req, fcode)
+	err := m.withFCode(&req, buyerOf(e.Auth), fcode, e.RealIP())
 	if err == nil {
 		var o Order
 		var replay bool

@@ -221,8 +221,8 @@ func TestInternalAddresses(t *testing.T) {
 		"::127.0.0.1": true, "::10.0.0.1": true, "::a9fe:a9fe": true, // IPv4-compatible
 		"2002:7f00:1::1": true, "2002:a9fe:a9fe::": true, // 6to4
 		"64:ff9b::7f00:1": true, "64:ff9b:1::a00:1": true, "64:ff9b:1:ffff::1": true, // NAT64
-		"2001:0:4136:e378:8000:63bf:3fff:fdd2": true, // Teredo
-		"fec0::1": true, "feff::1": true, // site-local
+		"2001:0:4136:e378:8000:63bf:3fff:fdd2": true,                  // Teredo
+		"fec0::1":                              true, "feff::1": true, // site-local
 		"2001:4860:4860::8888": false, "2a00:1450::1": false,
 	}
 	for s, want := range cases {
