@@ -166,9 +166,6 @@ func (f *Forum) CreateTopic(member *core.Record, in NewTopic) (*core.Record, err
 	if !slices.Contains(board.GetStringSlice("kinds"), in.Kind) {
 		return nil, ErrKindNotAllowed
 	}
-	if err := f.checkNewAccount(member, f.newAge, f.newPerDay); err != nil {
-		return nil, err
-	}
 	fe := FieldErrors{}
 	title := strings.TrimSpace(in.Title)
 	switch n := utf8.RuneCountInString(title); {
@@ -243,6 +240,11 @@ func (f *Forum) CreateTopic(member *core.Record, in NewTopic) (*core.Record, err
 	}
 	var told []string
 	err = f.app.RunInTransaction(func(tx core.App) error {
+		// counted in the transaction that stores the topic: parallel
+		// requests of a new account cannot slip past the cap
+		if err := f.checkNewAccount(tx, member, f.newAge, f.newPerDay); err != nil {
+			return err
+		}
 		if err := tx.Save(t); err != nil {
 			return err
 		}

@@ -879,6 +879,36 @@ func TestNewAccountLimit(t *testing.T) {
 	}
 }
 
+// TestNewAccountLimitUnderConcurrency: eight topics sent at once by a new
+// account store exactly the cap, because the count and the insert share one
+// transaction (run under -race).
+func TestNewAccountLimitUnderConcurrency(t *testing.T) {
+	e := newEnv(t)
+	fresh := testutil.Member(t, e.app, "new@x.io", "New") // made after the test clock's now: a new account
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	made, refused := 0, 0
+	for i := range 8 {
+		wg.Go(func() {
+			_, err := e.mod.Forum().CreateTopic(fresh, NewTopic{Board: "camera", Kind: KindDiscussion, Title: fmt.Sprintf("At once %d", i)})
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				made++
+			case errors.Is(err, ErrNewAccount):
+				refused++
+			default:
+				t.Errorf("CreateTopic = %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if want := DefaultConfig().NewAccountTopics; made != want || refused != 8-want {
+		t.Errorf("8 parallel topics of a new account: %d made, %d refused; want %d and %d", made, refused, want, 8-want)
+	}
+}
+
 func TestMergeMovesMeToosWithoutDoubleCounting(t *testing.T) {
 	e := newEnv(t)
 	f := e.mod.Forum()

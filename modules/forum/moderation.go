@@ -129,7 +129,7 @@ func (f *Forum) Moderate(actor *core.Record, action, topicID, postID, note strin
 }
 
 // checkNewAccount limits accounts younger than age to perDay topics a day.
-func (f *Forum) checkNewAccount(member *core.Record, age time.Duration, perDay int) error {
+func (f *Forum) checkNewAccount(app core.App, member *core.Record, age time.Duration, perDay int) error {
 	if perDay <= 0 || access.HasRole(member, access.RoleStaff) || access.HasRole(member, access.RoleModerator) {
 		return nil
 	}
@@ -137,7 +137,7 @@ func (f *Forum) checkNewAccount(member *core.Record, age time.Duration, perDay i
 		return nil
 	}
 	since := f.now().UTC().Add(-24 * time.Hour).Format(types.DefaultDateLayout)
-	n, err := f.app.CountRecords(Topics, dbx.HashExp{"author": member.Id}, dbx.NewExp("created >= {:s}", dbx.Params{"s": since}))
+	n, err := app.CountRecords(Topics, dbx.HashExp{"author": member.Id}, dbx.NewExp("created >= {:s}", dbx.Params{"s": since}))
 	if err != nil {
 		return err
 	}

@@ -106,7 +106,13 @@ type SentCode struct {
 
 // SendCode sends a fresh code to phone for member. The previous codes of the
 // member stop working. Limits: one code per ResendAfter per account, and
-// PerAccount, PerPhone and PerIP codes per Window.
+// PerAccount, PerPhone and PerIP codes per Window; they are counted and the
+// code is stored in one transaction, so parallel requests cannot slip past
+// them.
+//
+// Whether the number is bound to another account is not told here: the
+// answer is the same either way, so nobody learns whose number it is
+// without the code sent to it. Verify says so once the code is proven.
 func (p *Phones) SendCode(ctx context.Context, member *core.Record, rawPhone, ip string) (SentCode, error) {
 	phone, err := NormalizePhone(rawPhone)
 	if err != nil {
@@ -115,34 +121,6 @@ func (p *Phones) SendCode(ctx context.Context, member *core.Record, rawPhone, ip
 	if member.GetString("phone") == phone {
 		return SentCode{}, ErrPhoneSame
 	}
-	if taken, err := p.boundElsewhere(member.Id, phone); err != nil {
-		return SentCode{}, err
-	} else if taken {
-		return SentCode{}, ErrPhoneTaken
-	}
-
-	now := p.now().UTC()
-	if last, err := p.lastCode(member.Id); err == nil {
-		if wait := last.GetDateTime("sent").Time().Add(p.cfg.ResendAfter).Sub(now); wait > 0 {
-			return SentCode{Phone: phone, ResendIn: wait}, ErrResendTooSoon
-		}
-	} else if !errors.Is(err, sql.ErrNoRows) {
-		return SentCode{}, err
-	}
-	since := now.Add(-p.cfg.Window)
-	for _, lim := range []struct {
-		field, value string
-		max          int
-	}{{"member", member.Id, p.cfg.PerAccount}, {"phone", phone, p.cfg.PerPhone}, {"ip", ip, p.cfg.PerIP}} {
-		n, err := p.app.CountRecords(CodesCollection, dbx.HashExp{lim.field: lim.value}, dbx.NewExp("sent >= {:since}", dbx.Params{"since": since.Format(types.DefaultDateLayout)}))
-		if err != nil {
-			return SentCode{}, fmt.Errorf("members: count codes: %w", err)
-		}
-		if int(n) >= lim.max {
-			return SentCode{Phone: phone}, ErrTooManyCodes
-		}
-	}
-
 	code, err := randomDigits(p.cfg.CodeLength)
 	if err != nil {
 		return SentCode{}, err
@@ -151,27 +129,38 @@ func (p *Phones) SendCode(ctx context.Context, member *core.Record, rawPhone, ip
 	if err != nil {
 		return SentCode{}, err
 	}
-	col, err := p.app.FindCollectionByNameOrId(CodesCollection)
-	if err != nil {
-		return SentCode{}, err
-	}
-	rec := core.NewRecord(col)
-	rec.Set("member", member.Id)
-	rec.Set("phone", phone)
-	rec.Set("ip", ip)
-	rec.Set("salt", salt)
-	rec.Set("code_hash", hashCode(salt, phone, code))
-	rec.Set("expires", now.Add(p.cfg.CodeTTL))
-	rec.Set("attempts", 0)
-	rec.Set("sent", now)
+	now := p.now().UTC()
+	var rec *core.Record
+	var wait time.Duration
 	err = p.app.RunInTransaction(func(tx core.App) error {
+		if wait, err = p.checkLimits(tx, member.Id, phone, ip, now); err != nil {
+			return err
+		}
+		col, err := tx.FindCachedCollectionByNameOrId(CodesCollection)
+		if err != nil {
+			return err
+		}
+		rec = core.NewRecord(col)
+		rec.Set("member", member.Id)
+		rec.Set("phone", phone)
+		rec.Set("ip", ip)
+		rec.Set("salt", salt)
+		rec.Set("code_hash", hashCode(salt, phone, code))
+		rec.Set("expires", now.Add(p.cfg.CodeTTL))
+		rec.Set("attempts", 0)
+		rec.Set("sent", now)
 		if _, err := tx.DB().NewQuery("UPDATE " + CodesCollection + " SET used = TRUE WHERE member = {:m} AND used = FALSE").
 			Bind(dbx.Params{"m": member.Id}).Execute(); err != nil {
 			return err
 		}
 		return tx.Save(rec)
 	})
-	if err != nil {
+	switch {
+	case errors.Is(err, ErrResendTooSoon):
+		return SentCode{Phone: phone, ResendIn: wait}, ErrResendTooSoon
+	case errors.Is(err, ErrTooManyCodes):
+		return SentCode{Phone: phone}, ErrTooManyCodes
+	case err != nil:
 		return SentCode{}, fmt.Errorf("members: store code: %w", err)
 	}
 	if err := p.sms.Send(ctx, phone, p.text(member, code)); err != nil {
@@ -180,6 +169,36 @@ func (p *Phones) SendCode(ctx context.Context, member *core.Record, rawPhone, ip
 		return SentCode{}, ErrSMSFailed
 	}
 	return SentCode{Phone: phone, ExpiresIn: p.cfg.CodeTTL, ResendIn: p.cfg.ResendAfter}, nil
+}
+
+// checkLimits applies the cooldown and the caps inside tx; wait is how long
+// until the cooldown ends.
+func (p *Phones) checkLimits(tx core.App, memberID, phone, ip string, now time.Time) (wait time.Duration, err error) {
+	var last types.DateTime
+	err = tx.DB().NewQuery("SELECT sent FROM " + CodesCollection + " WHERE member = {:m} ORDER BY sent DESC LIMIT 1").
+		Bind(dbx.Params{"m": memberID}).Row(&last)
+	switch {
+	case err == nil:
+		if wait = last.Time().Add(p.cfg.ResendAfter).Sub(now); wait > 0 {
+			return wait, ErrResendTooSoon
+		}
+	case !errors.Is(err, sql.ErrNoRows):
+		return 0, err
+	}
+	since := now.Add(-p.cfg.Window).Format(types.DefaultDateLayout)
+	for _, lim := range []struct {
+		field, value string
+		max          int
+	}{{"member", memberID, p.cfg.PerAccount}, {"phone", phone, p.cfg.PerPhone}, {"ip", ip, p.cfg.PerIP}} {
+		n, err := tx.CountRecords(CodesCollection, dbx.HashExp{lim.field: lim.value}, dbx.NewExp("sent >= {:since}", dbx.Params{"since": since}))
+		if err != nil {
+			return 0, fmt.Errorf("members: count codes: %w", err)
+		}
+		if int(n) >= lim.max {
+			return 0, ErrTooManyCodes
+		}
+	}
+	return 0, nil
 }
 
 // Verify checks code for member and phone and, when it matches, binds the
@@ -271,22 +290,6 @@ func isUniqueErr(err error) bool {
 		}
 	}
 	return strings.Contains(err.Error(), "UNIQUE constraint failed")
-}
-
-func (p *Phones) boundElsewhere(memberID, phone string) (bool, error) {
-	n, err := p.app.CountRecords("users", dbx.HashExp{"phone": phone}, dbx.Not(dbx.HashExp{"id": memberID}))
-	return n > 0, err
-}
-
-func (p *Phones) lastCode(memberID string) (*core.Record, error) {
-	recs, err := p.app.FindRecordsByFilter(CodesCollection, "member = {:m}", "-sent", 1, 0, dbx.Params{"m": memberID})
-	if err != nil {
-		return nil, err
-	}
-	if len(recs) == 0 {
-		return nil, sql.ErrNoRows
-	}
-	return recs[0], nil
 }
 
 func hashCode(salt, phone, code string) string {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pocketbase/dbx"
+	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tests"
 
 	"github.com/canyu/canyu/hooks"
@@ -118,8 +119,58 @@ func TestPhoneNumberBindsOneAccount(t *testing.T) {
 	if _, err := ph.Verify(a, phone, e.sms.LastCode(t, phone)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ph.SendCode(t.Context(), b, phone, "192.0.2.2"); !errors.Is(err, ErrPhoneTaken) {
-		t.Fatalf("SendCode(number bound elsewhere) = %v, want ErrPhoneTaken", err)
+	// asking for a code tells nothing: the answer is the one a free number gets
+	sent, err := ph.SendCode(t.Context(), b, phone, "192.0.2.2")
+	if err != nil || sent.ExpiresIn != DefaultConfig().Phone.CodeTTL {
+		t.Fatalf("SendCode(number bound elsewhere) = %+v, %v; want a code sent like to any number", sent, err)
+	}
+	// only the number's owner gets the code; proving it says the number is taken
+	if _, err := ph.Verify(b, phone, e.sms.LastCode(t, phone)); !errors.Is(err, ErrPhoneTaken) {
+		t.Fatalf("Verify(number bound elsewhere) = %v, want ErrPhoneTaken", err)
+	}
+	if fresh, _ := e.app.FindRecordById("users", b.Id); fresh.GetString("phone") != "" {
+		t.Errorf("b holds the number: %q", fresh.GetString("phone"))
+	}
+}
+
+// TestPhoneCodeLimitsUnderConcurrency: ten sends at once for one account
+// store and send one code (the cooldown is checked in the transaction that
+// stores it); parallel sends from many accounts to one number stop at the
+// number's cap. Run under -race.
+func TestPhoneCodeLimitsUnderConcurrency(t *testing.T) {
+	e := newEnv(t)
+	m := testutil.Member(t, e.app, "a@x.io", "A")
+	var wg sync.WaitGroup
+	errs := make([]error, 10)
+	for i := range errs {
+		wg.Go(func() { _, errs[i] = e.mod.Phones().SendCode(t.Context(), m, phone, "192.0.2.1") })
+	}
+	wg.Wait()
+	sent := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			sent++
+		case !errors.Is(err, ErrResendTooSoon):
+			t.Errorf("SendCode = %v", err)
+		}
+	}
+	if sent != 1 || e.sms.Count() != 1 {
+		t.Fatalf("10 parallel sends: %d answered sent, %d texts; want 1 and 1", sent, e.sms.Count())
+	}
+
+	other := "+8613900139000"
+	ms := make([]*core.Record, 12)
+	for i := range ms {
+		ms[i] = testutil.Member(t, e.app, fmt.Sprintf("p%d@x.io", i), "P")
+	}
+	errs = make([]error, len(ms))
+	for i, mm := range ms {
+		wg.Go(func() { _, errs[i] = e.mod.Phones().SendCode(t.Context(), mm, other, fmt.Sprintf("198.51.100.%d", i)) })
+	}
+	wg.Wait()
+	if n, _ := e.app.CountRecords(CodesCollection, dbx.HashExp{"phone": other}); int(n) != DefaultConfig().Phone.PerPhone {
+		t.Errorf("%d codes stored for one number after 12 parallel sends, want the cap %d", n, DefaultConfig().Phone.PerPhone)
 	}
 }
 
@@ -311,7 +362,9 @@ func TestPhoneAPI(t *testing.T) {
 		{"wrong code", func(t *testing.T, e *env) { sendFor(t, e, "p@x.io") }, step{url: "/api/members/phone/verify", body: func(e *env) string { return `{"phone":"13800138000","code":"` + flip(code(e)) + `"}` }, status: 400, want: []string{"not right"}}, false},
 		{"right code", func(t *testing.T, e *env) { sendFor(t, e, "p@x.io") }, step{url: "/api/members/phone/verify", body: func(e *env) string { return `{"phone":"13800138000","code":"` + code(e) + `"}` }, status: 200, want: []string{`"verified":true`}}, false},
 		{"expired code", func(t *testing.T, e *env) { sendFor(t, e, "p@x.io"); e.clock.Advance(11 * time.Minute) }, step{url: "/api/members/phone/verify", body: func(e *env) string { return `{"phone":"13800138000","code":"` + code(e) + `"}` }, status: 400, want: []string{"expired"}}, false},
-		{"number already bound", func(t *testing.T, e *env) { bindFor(t, e, "other@x.io") }, step{url: "/api/members/phone/code", body: func(*env) string { return `{"phone":"13800138000"}` }, status: 409, want: []string{"already bound to another account"}}, false},
+		// a number bound elsewhere gets the answer any number gets, until its code is proven
+		{"number already bound", func(t *testing.T, e *env) { bindFor(t, e, "other@x.io") }, step{url: "/api/members/phone/code", body: func(*env) string { return `{"phone":"13800138000"}` }, status: 202, want: []string{`"expiresIn":600`}}, false},
+		{"number already bound, code proven", func(t *testing.T, e *env) { bindFor(t, e, "other@x.io"); sendFor(t, e, "p@x.io") }, step{url: "/api/members/phone/verify", body: func(e *env) string { return `{"phone":"13800138000","code":"` + code(e) + `"}` }, status: 409, want: []string{"already bound to another account"}}, false},
 		{"refused by a plugin", func(t *testing.T, e *env) {
 			e.events.PhoneBinding.BindFunc(func(ev *hooks.PhoneEvent) error { return errors.New("Numbers of this operator are not accepted.") })
 			sendFor(t, e, "p@x.io")
