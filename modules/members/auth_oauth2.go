@@ -141,16 +141,16 @@ func (m *Module) oauth2Callback(e *core.RequestEvent) error {
 		e.App.Logger().Warn("members: oauth2 user", "provider", parts[0], "error", err)
 		return m.deps.UI.Error(e, http.StatusBadGateway, "auth.err_oauth2_failed")
 	}
-	member, err := m.oauth2Member(e.App, users, parts[0], who.Id, who.Email, who.Name)
-	if errors.Is(err, errNoVerifiedEmail) {
+	member, err := m.oauth2Member(e, users, parts[0], who.Id, who.Email, who.Name)
+	switch {
+	case errors.Is(err, errNoVerifiedEmail):
 		return m.deps.UI.Error(e, http.StatusBadRequest, "auth.err_oauth2_no_email")
-	} else if err != nil {
+	case errors.Is(err, errSignupClosed), errors.Is(err, errSignupRefused):
+		return m.deps.UI.Error(e, http.StatusForbidden, "auth.err_signup_refused")
+	case err != nil:
 		return err
 	}
-	if err := m.deps.UI.SignIn(e, member); err != nil {
-		return err
-	}
-	return e.Redirect(http.StatusSeeOther, next)
+	return m.finishSignIn(e, member, "oauth2", next)
 }
 
 // errNoVerifiedEmail: the provider vouches for no email, so no account can be
@@ -161,7 +161,8 @@ var errNoVerifiedEmail = errors.New("members: oauth2 provider gave no verified e
 // member with the provider's verified email (then links it), or creates one.
 // An account with that email that never verified it is taken over for the
 // provider's identity, as PocketBase's own OAuth2 endpoint does.
-func (m *Module) oauth2Member(app core.App, users *core.Collection, provider, providerID, email, name string) (*core.Record, error) {
+func (m *Module) oauth2Member(e *core.RequestEvent, users *core.Collection, provider, providerID, email, name string) (*core.Record, error) {
+	app := e.App
 	link, err := app.FindFirstExternalAuthByExpr(dbx.HashExp{"collectionRef": users.Id, "provider": provider, "providerId": providerID})
 	if err == nil {
 		return app.FindRecordById(users, link.RecordRef())
@@ -204,6 +205,9 @@ func (m *Module) oauth2Member(app core.App, users *core.Collection, provider, pr
 			member.Set("name", name)
 			if err := tx.Save(member); err != nil {
 				return err
+			}
+			if err := mayCreate(tx, e, member); err != nil {
+				return err // the create rule of the users collection applies to OAuth2 sign-ups too
 			}
 		}
 		ea := core.NewExternalAuth(tx)

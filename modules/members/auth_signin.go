@@ -15,6 +15,9 @@ type SigninView struct {
 	Next      string
 	Error     string // catalog key
 	Providers []ProviderLink
+	// PasswordOn: the users collection allows password sign-in (an admin may
+	// switch it off in the dashboard, leaving the providers).
+	PasswordOn bool
 }
 
 func (m *Module) signinForm(e *core.RequestEvent) error {
@@ -22,29 +25,39 @@ func (m *Module) signinForm(e *core.RequestEvent) error {
 	if e.Auth != nil {
 		return e.Redirect(http.StatusSeeOther, next)
 	}
-	return m.deps.UI.Render(e, http.StatusOK, "members/signin", SigninView{Next: next, Providers: providers(e.App)})
+	users, err := e.App.FindCachedCollectionByNameOrId("users")
+	if err != nil {
+		return err
+	}
+	return m.deps.UI.Render(e, http.StatusOK, "members/signin", SigninView{Next: next, Providers: providers(e.App), PasswordOn: passwordAllowed(users)})
 }
 
 func (m *Module) signin(e *core.RequestEvent) error {
+	users, err := e.App.FindCachedCollectionByNameOrId("users")
+	if err != nil {
+		return err
+	}
 	v := SigninView{
-		Email:     strings.TrimSpace(e.Request.FormValue("email")),
-		Next:      ui.SafeNext(e.Request.FormValue("next")),
-		Providers: providers(e.App),
+		Email:      strings.TrimSpace(e.Request.FormValue("email")),
+		Next:       ui.SafeNext(e.Request.FormValue("next")),
+		Providers:  providers(e.App),
+		PasswordOn: passwordAllowed(users),
+	}
+	if !v.PasswordOn {
+		v.Error = "auth.err_password_off"
+		return m.deps.UI.Render(e, http.StatusForbidden, "members/signin", v)
 	}
 	password := e.Request.FormValue("password")
 	if v.Email == "" || password == "" {
 		v.Error = "auth.err_missing"
 		return m.deps.UI.Render(e, http.StatusBadRequest, "members/signin", v)
 	}
-	member, err := e.App.FindAuthRecordByEmail("users", v.Email)
+	member, err := e.App.FindAuthRecordByEmail(users, v.Email)
 	if err != nil || !member.ValidatePassword(password) {
 		v.Error = "auth.err_credentials"
 		return m.deps.UI.Render(e, http.StatusBadRequest, "members/signin", v)
 	}
-	if err := m.deps.UI.SignIn(e, member); err != nil {
-		return err
-	}
-	return e.Redirect(http.StatusSeeOther, v.Next)
+	return m.finishSignIn(e, member, "password", v.Next)
 }
 
 func (m *Module) signout(e *core.RequestEvent) error {

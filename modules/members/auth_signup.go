@@ -1,6 +1,7 @@
 package members
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 
@@ -19,17 +20,40 @@ type SignupView struct {
 	Language string
 	Errors   map[string]string // field -> catalog key
 	Error    string
+	// Closed: the users collection takes no sign-ups (its create rule is
+	// null); PasswordOn: members sign up with a password (else only through
+	// the providers).
+	Closed     bool
+	PasswordOn bool
+	Providers  []ProviderLink
 }
 
 func (m *Module) signupForm(e *core.RequestEvent) error {
 	if e.Auth != nil {
 		return e.Redirect(http.StatusSeeOther, "/profile")
 	}
-	return m.deps.UI.Render(e, http.StatusOK, "members/signup", SignupView{Language: string(m.deps.UI.Lang(e))})
+	users, err := e.App.FindCachedCollectionByNameOrId("users")
+	if err != nil {
+		return err
+	}
+	return m.deps.UI.Render(e, http.StatusOK, "members/signup", SignupView{Language: string(m.deps.UI.Lang(e)),
+		Closed: !signupOpen(users), PasswordOn: passwordAllowed(users), Providers: providers(e.App)})
 }
 
 func (m *Module) signup(e *core.RequestEvent) error {
-	v := SignupView{
+	users, err := e.App.FindCachedCollectionByNameOrId("users")
+	if err != nil {
+		return err
+	}
+	if !signupOpen(users) || !passwordAllowed(users) {
+		v := SignupView{Closed: !signupOpen(users), PasswordOn: passwordAllowed(users), Providers: providers(e.App),
+			Error: "auth.err_signup_closed", Language: string(m.deps.UI.Lang(e))}
+		if !v.Closed {
+			v.Error = "auth.err_password_off"
+		}
+		return m.deps.UI.Render(e, http.StatusForbidden, "members/signup", v)
+	}
+	v := SignupView{PasswordOn: true, Providers: providers(e.App),
 		Name:     strings.TrimSpace(e.Request.FormValue("name")),
 		Email:    strings.TrimSpace(e.Request.FormValue("email")),
 		City:     strings.TrimSpace(e.Request.FormValue("city")),
@@ -58,17 +82,23 @@ func (m *Module) signup(e *core.RequestEvent) error {
 		return m.deps.UI.Render(e, http.StatusBadRequest, "members/signup", v)
 	}
 
-	users, err := e.App.FindCachedCollectionByNameOrId("users")
-	if err != nil {
-		return err
-	}
 	member := core.NewRecord(users)
 	member.SetEmail(v.Email)
 	member.SetPassword(password)
 	member.Set("name", v.Name)
 	member.Set("city", v.City)
 	member.Set("language", string(lang))
-	if err := e.App.Save(member); err != nil {
+	err = e.App.RunInTransaction(func(tx core.App) error {
+		if err := tx.Save(member); err != nil {
+			return err
+		}
+		return mayCreate(tx, e, member) // an error rolls the account back
+	})
+	if errors.Is(err, errSignupRefused) || errors.Is(err, errSignupClosed) {
+		v.Error = "auth.err_signup_refused"
+		return m.deps.UI.Render(e, http.StatusForbidden, "members/signup", v)
+	}
+	if err != nil {
 		if fe, ok := fieldErrors(err); ok {
 			v.Errors = fe
 			return m.deps.UI.Render(e, http.StatusBadRequest, "members/signup", v)
@@ -81,6 +111,20 @@ func (m *Module) signup(e *core.RequestEvent) error {
 			app.Logger().Error("members: verification mail failed", "member", member.Id, "error", err)
 		}
 	})
+	// the auth rule (e.g. verified = true) or MFA may not let the new member
+	// in yet: they confirm their address, then sign in
+	refusal, err := signinRefusal(e, member)
+	if err != nil {
+		return err
+	}
+	mfa, err := wantsMFA(e, member)
+	if err != nil {
+		return err
+	}
+	if refusal != "" || mfa {
+		m.deps.UI.Flash(e, "auth.welcome_then_signin")
+		return e.Redirect(http.StatusSeeOther, "/signin")
+	}
 	if err := m.deps.UI.SignIn(e, member); err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ func (m *Module) routes() []ui.Route {
 	return []ui.Route{
 		{Method: get, Path: "/signin", Page: m.signinForm},
 		{Method: post, Path: "/signin", Page: m.signin, Limit: signin},
+		{Method: post, Path: "/signin/code", Page: m.signinCode, Limit: signin},
 		{Method: post, Path: "/signout", Page: m.signout},
 		{Method: get, Path: "/signup", Page: m.signupForm},
 		{Method: post, Path: "/signup", Page: m.signup, Limit: signup},
