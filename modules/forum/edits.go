@@ -106,6 +106,12 @@ func (f *Forum) EditPost(member *core.Record, postID, body string) (*core.Record
 	if member == nil || p.GetString("author") != member.Id && !canModerate(member) {
 		return nil, ErrNotYours
 	}
+	if !canModerate(member) {
+		// a locked topic is read-only to its members, their own replies too
+		if t, err := f.FindTopic(p.GetString("topic")); err != nil || t.GetBool("locked") {
+			return nil, ErrLocked
+		}
+	}
 	body = strings.TrimSpace(body)
 	if err := checkBody(body); err != nil {
 		return nil, err

@@ -259,7 +259,9 @@ func TestAPI(t *testing.T) {
 		{"me too on unknown topic", "POST", "/api/forum/topics/nosuchtopic123/metoo", "", "member", 404, []string{"does not exist"}, nil},
 		{"reply", "POST", "/api/forum/topics/{topic}/posts", `{"body":"**Yes**, please"}`, "staff", 201, []string{`"staff":true`}, nil},
 		{"member cannot set status", "PATCH", "/api/collections/forum_topics/records/{topic}", `{"status":"planned"}`, "member", 404, []string{`"status":404`}, nil},
-		{"staff sets status", "PATCH", "/api/collections/forum_topics/records/{topic}", `{"status":"planned"}`, "staff", 200, []string{`"status":"planned"`}, nil},
+		// a status goes through the status endpoint, which checks it and tells the members
+		{"staff cannot set status through REST", "PATCH", "/api/collections/forum_topics/records/{topic}", `{"status":"planned"}`, "staff", 400, []string{`"forum_rest_readonly"`}, nil},
+		{"staff sets status", "POST", "/api/forum/topics/{topic}/status", `{"status":"planned"}`, "staff", 200, []string{`"status":"planned"`}, nil},
 		{"records API create is closed", "POST", "/api/collections/forum_topics/records", `{"title":"x"}`, "member", 403, []string{`"status":403`}, nil},
 		{"public read", "GET", "/api/collections/forum_topics/records/{topic}", "", "", 200, []string{`"title":"Night mode please"`}, nil},
 		{"hot", "GET", "/api/forum/hot", "", "", 200, []string{`"formula"`, `"items":[`}, nil},

@@ -144,6 +144,7 @@ func (m *Module) Register(app core.App) error {
 	}
 	app.OnRecordAfterUpdateSuccess(Posts).BindFunc(touch)
 	m.bindEdits(app)
+	m.bindRESTGuards(app)
 	app.OnRecordAfterDeleteSuccess(Posts).BindFunc(touch)
 	// every Monday just after midnight (UTC), keep the top needs of the week that ended
 	app.Cron().MustAdd("canyuForumWeekly", "5 0 * * 1", func() {
