@@ -60,30 +60,27 @@ func wire(app core.App, cfg config.Config, o Overrides) (*Modules, error) {
 	events := hooks.New()
 	mods := &Modules{UI: shell, Events: events}
 
+	// one publisher for every module: the hub, or a stand-in that drops
+	// what is published when live counters are off
+	var pub interface {
+		Publish(channel string, values map[string]any)
+		Allow(prefix string, rule live.Rule)
+	} = live.Off{}
 	if cfg.Live.Enabled {
 		mods.Live = live.New(cfg.Live, live.Deps{PublicURL: cfg.App.PublicURL})
 		mods.List = append(mods.List, mods.Live)
+		pub = mods.Live
 	}
 	if cfg.Members.Enabled {
 		mods.List = append(mods.List, members.New(cfg.Members, members.Deps{Events: events, UI: shell, Now: now, SMS: o.SMS, PublicURL: cfg.App.PublicURL}))
 	}
 	if cfg.Forum.Enabled {
-		deps := forum.Deps{Events: events, UI: shell, Now: now, AppName: cfg.App.Name, PublicURL: cfg.App.PublicURL}
-		if mods.Live != nil {
-			deps.Live = mods.Live
-		}
-		mods.List = append(mods.List, forum.New(cfg.Forum, deps))
+		mods.List = append(mods.List, forum.New(cfg.Forum, forum.Deps{Events: events, UI: shell, Now: now, Live: pub,
+			AppName: cfg.App.Name, PublicURL: cfg.App.PublicURL}))
 	}
 	if cfg.Sales.Enabled {
-		deps := sales.Deps{Events: events, UI: shell, Now: now, AppName: cfg.App.Name, PublicURL: cfg.App.PublicURL}
-		if mods.Live != nil {
-			deps.Live = mods.Live
-		}
-		s := sales.New(cfg.Sales, deps)
-		if mods.Live != nil {
-			mods.Live.Allow("sale-console:", s.ConsoleRule) // staff only
-		}
-		mods.List = append(mods.List, s)
+		mods.List = append(mods.List, sales.New(cfg.Sales, sales.Deps{Events: events, UI: shell, Now: now, Live: pub,
+			AppName: cfg.App.Name, PublicURL: cfg.App.PublicURL}))
 	}
 
 	if cfg.Plugins.Enabled {

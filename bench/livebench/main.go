@@ -94,6 +94,7 @@ func serve(mode, addr, cpuprofile string, writers int) {
 	cfg.MaxPerIP = 1000
 	cfg.Writers = writers
 	mod := live.New(cfg, live.Deps{PublicURL: "http://" + addr})
+	mod.Allow("topic:", live.Public) // the forum declares its channels so in the wired server
 	if err := mod.Register(app); err != nil {
 		log.Fatal(err)
 	}

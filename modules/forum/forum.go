@@ -90,14 +90,12 @@ var DefaultForms = map[string][]Field{
 	},
 }
 
-// Publisher is how the forum reaches live counters (the live module).
+// Publisher is how the forum reaches live counters (the live module): it
+// publishes into channels and declares who may follow its own.
 type Publisher interface {
 	Publish(channel string, values map[string]any)
+	Allow(prefix string, rule func(member *core.Record, channel string) bool)
 }
-
-type nopPublisher struct{}
-
-func (nopPublisher) Publish(string, map[string]any) {}
 
 // Forum is the forum's domain logic over its collections.
 type Forum struct {
@@ -272,6 +270,21 @@ func (f *Forum) CreateTopic(member *core.Record, in NewTopic) (*core.Record, err
 	return t, nil
 }
 
+// publishTopic puts values on a topic's live channel; a hidden topic
+// publishes nothing.
+func (f *Forum) publishTopic(t *core.Record, values map[string]any) {
+	if t.GetBool("hidden") {
+		return
+	}
+	f.pub.Publish("topic:"+t.Id, values)
+}
+
+// followTopic lets anyone follow a visible topic's channel (topic:<id>).
+func (f *Forum) followTopic(_ *core.Record, channel string) bool {
+	_, err := f.FindTopic(strings.TrimPrefix(channel, "topic:"))
+	return err == nil
+}
+
 // FindTopic returns a visible topic.
 func (f *Forum) FindTopic(id string) (*core.Record, error) {
 	t, err := f.app.FindRecordById(Topics, id)
@@ -334,7 +347,7 @@ func (f *Forum) Reply(member *core.Record, topicID, body string, images ...*file
 	if err != nil {
 		return nil, fmt.Errorf("forum: reply: %w", err)
 	}
-	f.pub.Publish("topic:"+t.Id, map[string]any{"replies": replies})
+	f.publishTopic(t, map[string]any{"replies": replies})
 	f.publishUnread(told)
 	return p, nil
 }
@@ -371,7 +384,7 @@ func (f *Forum) MeToo(member *core.Record, topicID string, on bool) (int, error)
 	if err != nil {
 		return 0, fmt.Errorf("forum: me too: %w", err)
 	}
-	f.pub.Publish("topic:"+t.Id, map[string]any{"metoo": count})
+	f.publishTopic(t, map[string]any{"metoo": count})
 	return count, nil
 }
 

@@ -66,8 +66,8 @@ func (f *Forum) Merge(by *core.Record, dupID, originalID string) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("forum: merge: %w", err)
 	}
-	f.pub.Publish("topic:"+orig.Id, map[string]any{"metoo": count})
-	f.pub.Publish("topic:"+dup.Id, map[string]any{"metoo": 0, "status": "duplicate"})
+	f.publishTopic(orig, map[string]any{"metoo": count})
+	f.publishTopic(dup, map[string]any{"metoo": 0, "status": "duplicate"})
 	f.publishUnread(told)
 	if f.events != nil {
 		hooks.TriggerAfterCommit(f.app, f.events.NeedStatusChanged, &hooks.NeedEvent{App: f.app, Topic: dup, By: by, From: from, To: "duplicate", Reason: reason, Notified: len(told)})

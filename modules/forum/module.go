@@ -81,7 +81,8 @@ type Deps struct {
 	Events *hooks.Events
 	UI     *ui.Shell
 	Now    func() time.Time
-	// Live receives the topics' counters; nil when live counters are off.
+	// Live receives the topics' counters (a stand-in that drops them when
+	// live counters are off).
 	Live Publisher
 	// AppName and PublicURL go into the digest emails.
 	AppName, PublicURL string
@@ -101,9 +102,6 @@ type Module struct {
 func New(cfg Config, deps Deps) *Module {
 	if deps.Now == nil {
 		deps.Now = time.Now
-	}
-	if deps.Live == nil {
-		deps.Live = nopPublisher{}
 	}
 	return &Module{cfg: cfg, deps: deps, md: markdown.New(),
 		topics: newViewCache[TopicPage](time.Minute, 2048),
@@ -128,6 +126,7 @@ func (m *Module) Register(app core.App) error {
 	if err := m.deps.UI.AddPages("forum", pages); err != nil {
 		return err
 	}
+	m.deps.Live.Allow("topic:", m.forum.followTopic)
 	m.deps.UI.AddNav(ui.NavItem{Path: "/forum", Label: "forum.nav", Order: 10})
 	m.deps.UI.AddNav(ui.NavItem{Path: "/forum/roadmap", Label: "forum.roadmap", Order: 11})
 	m.deps.UI.AddMemberLink(ui.MemberLink{Path: "/forum/notifications", Label: "forum.notifications", Icon: "bell",

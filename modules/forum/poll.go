@@ -133,7 +133,9 @@ func (f *Forum) Vote(member *core.Record, topicID string, choices []int) (PollRe
 	}
 	r, err = f.Poll(t, member)
 	if err == nil {
-		f.pub.Publish("topic:"+t.Id, map[string]any{"voters": r.Voters, "counts": r.Counts})
+		// the page shows everyone how many voted, the tally only to those who
+		// voted or once the poll closed: the public channel carries the count
+		f.publishTopic(t, map[string]any{"voters": r.Voters})
 	}
 	return r, err
 }

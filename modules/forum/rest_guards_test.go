@@ -124,3 +124,40 @@ func TestRESTCannotBypassTheForum(t *testing.T) {
 		t.Errorf("reply body = %q", got.GetString("body"))
 	}
 }
+
+// TestLiveCarriesOnlyWhatThePageShows: a poll's tally stays off the public
+// channel while the page hides it (until one has voted or the poll closed):
+// the channel carries how many voted. A hidden topic's channel cannot be
+// followed and publishes nothing.
+func TestLiveCarriesOnlyWhatThePageShows(t *testing.T) {
+	e := newEnv(t)
+	ann := testutil.Member(t, e.app, "ann@x.io", "Ann")
+	mod := testutil.Member(t, e.app, "mod@x.io", "Mod", "moderator")
+	poll := e.poll(t, ann, false)
+	if _, err := e.mod.Forum().Vote(ann, poll.Id, []int{1}); err != nil {
+		t.Fatal(err)
+	}
+	got := e.live.Last("topic:" + poll.Id)
+	if got["voters"] != 1 || got["counts"] != nil || len(got) != 1 {
+		t.Errorf("public channel after a vote = %v, want only the number of voters", got)
+	}
+	if !e.live.Follows(nil, "topic:"+poll.Id) {
+		t.Error("a guest cannot follow a visible topic")
+	}
+
+	need := e.need(t, ann, KindRequest)
+	if err := e.mod.Forum().Moderate(mod, "hide", need.Id, "", "spam"); err != nil {
+		t.Fatal(err)
+	}
+	if e.live.Follows(nil, "topic:"+need.Id) || e.live.Follows(ann, "topic:"+need.Id) {
+		t.Error("a hidden topic's channel can be followed")
+	}
+	hidden, _ := e.app.FindRecordById(Topics, need.Id)
+	e.mod.Forum().publishTopic(hidden, map[string]any{"metoo": 5})
+	if got := e.live.Last("topic:" + need.Id); got != nil {
+		t.Errorf("a hidden topic published %v", got)
+	}
+	if e.live.Follows(nil, "topic:nope") {
+		t.Error("an unknown topic's channel can be followed")
+	}
+}

@@ -109,7 +109,7 @@ func (f *Forum) ChangeStatus(by *core.Record, topicID string, c StatusChange) er
 	if err != nil {
 		return fmt.Errorf("forum: change status: %w", err)
 	}
-	f.pub.Publish("topic:"+t.Id, map[string]any{"status": c.Status})
+	f.publishTopic(t, map[string]any{"status": c.Status})
 	f.publishUnread(told)
 	if f.events != nil {
 		hooks.TriggerAfterCommit(f.app, f.events.NeedStatusChanged, &hooks.NeedEvent{App: f.app, Topic: t, By: by, From: from, To: c.Status,

@@ -32,6 +32,8 @@ func newSite(t *testing.T, mutate func(*Config)) *site {
 	}
 	app := testutil.NewApp(t)
 	m := New(cfg, Deps{PublicURL: "http://canyu.test"})
+	m.Allow("topic:", Public) // as the forum and sales modules declare theirs
+	m.Allow("sale:", Public)
 	if err := m.Register(app); err != nil {
 		t.Fatal(err)
 	}
@@ -304,15 +306,15 @@ func TestSiteCountsMembersOnline(t *testing.T) {
 
 func TestSnapshotEndpoint(t *testing.T) {
 	s := newSite(t, nil)
-	s.mod.Publish("release:9", map[string]any{"upgraded": 41})
-	res, err := http.Get(s.http + "/api/live/snapshot?channels=release:9,site")
+	s.mod.Publish("topic:9", map[string]any{"upgraded": 41})
+	res, err := http.Get(s.http + "/api/live/snapshot?channels=topic:9,site")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer res.Body.Close()
 	var got map[string]Snapshot
 	json.NewDecoder(res.Body).Decode(&got)
-	if res.StatusCode != 200 || got["release:9"].Data["upgraded"] != float64(41) || got["release:9"].Version != 1 {
+	if res.StatusCode != 200 || got["topic:9"].Data["upgraded"] != float64(41) || got["topic:9"].Version != 1 {
 		t.Fatalf("GET /api/live/snapshot = %d %+v", res.StatusCode, got)
 	}
 	res2, _ := http.Get(s.http + "/api/live/snapshot?channels=member:x")

@@ -43,12 +43,23 @@ type Module struct {
 }
 
 // Rule decides whether member (nil for a guest) may follow channel.
-type Rule func(member *core.Record, channel string) bool
+type Rule = func(member *core.Record, channel string) bool
 
 type rule struct {
 	prefix string
 	allow  Rule
 }
+
+// Off stands in for the live module when live counters are switched off:
+// publications go nowhere and rules are not needed. wire.go hands it to the
+// modules instead of a nil hub.
+type Off struct{}
+
+// Publish does nothing.
+func (Off) Publish(string, map[string]any) {}
+
+// Allow does nothing.
+func (Off) Allow(string, Rule) {}
 
 // Public lets anyone follow a channel.
 func Public(*core.Record, string) bool { return true }
@@ -70,9 +81,9 @@ func New(cfg Config, deps Deps) *Module {
 		WriteBufferPool: &sync.Pool{}, // idle connections hold no write buffer
 		CheckOrigin:     m.checkOrigin,
 	}
-	for _, p := range []string{"site", "topic:", "release:", "sale:", "meetup:", "club:"} {
-		m.Allow(p, Public)
-	}
+	// the live module's own channel; every other module declares its own
+	// channels and who may follow them (Allow)
+	m.Allow("site", Public)
 	m.Allow("member:", OwnMember)
 	return m
 }

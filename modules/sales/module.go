@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -36,21 +37,20 @@ const (
 	Orders       = "sales_orders"
 )
 
-// Publisher is how sales reach live counters (the live module).
+// Publisher is how sales reach live counters (the live module): it
+// publishes into channels and declares who may follow its own.
 type Publisher interface {
 	Publish(channel string, values map[string]any)
+	Allow(prefix string, rule func(member *core.Record, channel string) bool)
 }
-
-type nopPublisher struct{}
-
-func (nopPublisher) Publish(string, map[string]any) {}
 
 // Deps are what the module needs from the process.
 type Deps struct {
 	Events *hooks.Events
 	UI     *ui.Shell
 	Now    func() time.Time
-	// Live receives the sales' counters; nil when live counters are off.
+	// Live receives the sales' counters (a stand-in that drops them when
+	// live counters are off).
 	Live Publisher
 	// Payments takes payment for orders; nil means ManualPayments.
 	Payments PaymentProvider
@@ -86,9 +86,6 @@ type Module struct {
 func New(cfg Config, deps Deps) *Module {
 	if deps.Now == nil {
 		deps.Now = time.Now
-	}
-	if deps.Live == nil {
-		deps.Live = nopPublisher{}
 	}
 	if deps.Payments == nil {
 		deps.Payments = ManualPayments{}
@@ -134,6 +131,8 @@ func (m *Module) Register(app core.App) error {
 	if err := m.deps.UI.AddAssets("sales", static); err != nil {
 		return err
 	}
+	m.deps.Live.Allow("sale:", m.followSale)
+	m.deps.Live.Allow("sale-console:", m.ConsoleRule) // staff only
 	m.deps.UI.AddNav(ui.NavItem{Path: "/sales", Label: "sales.nav", Order: 20})
 	m.deps.UI.AddHomeSection(ui.HomeSection{Page: "sales/home_sales", Order: 5, Data: m.homeSales})
 
@@ -363,6 +362,13 @@ func (m *Module) publish() {
 		}
 		m.deps.Live.Publish(ConsoleChannel(id), consoleFigures(c, perSecond))
 	}
+}
+
+// followSale lets anyone follow a published sale's public counters
+// (sale:<id>); an unpublished sale's figures are for staff.
+func (m *Module) followSale(member *core.Record, channel string) bool {
+	info, ok := m.engine.Info(strings.TrimPrefix(channel, "sale:"))
+	return ok && (info.Published || isStaff(member))
 }
 
 // ConsoleRule lets only staff follow a console channel (for the live hub).

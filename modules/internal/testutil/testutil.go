@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -196,10 +197,39 @@ func (f *FakeSMS) Count() int {
 	return len(f.Sent)
 }
 
-// FakeLive records what a module publishes to live counters.
+// FakeLive records what a module publishes to live counters and the
+// channel rules it declares.
 type FakeLive struct {
-	mu   sync.Mutex
-	last map[string]map[string]any
+	mu    sync.Mutex
+	last  map[string]map[string]any
+	rules []fakeRule
+}
+
+type fakeRule struct {
+	prefix string
+	allow  func(member *core.Record, channel string) bool
+}
+
+// Allow records a module's rule for the channels starting with prefix.
+func (f *FakeLive) Allow(prefix string, rule func(member *core.Record, channel string) bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.rules = append(f.rules, fakeRule{prefix, rule})
+}
+
+// Follows reports whether member (nil: a guest) may follow channel by the
+// declared rules, the way the live hub decides: the first rule whose prefix
+// matches, none matching refuses.
+func (f *FakeLive) Follows(member *core.Record, channel string) bool {
+	f.mu.Lock()
+	rules := f.rules
+	f.mu.Unlock()
+	for _, r := range rules {
+		if channel == r.prefix || strings.HasSuffix(r.prefix, ":") && strings.HasPrefix(channel, r.prefix) && len(channel) > len(r.prefix) {
+			return r.allow(member, channel)
+		}
+	}
+	return false
 }
 
 // Publish records the values of a channel's latest publication.
