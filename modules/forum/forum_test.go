@@ -542,8 +542,23 @@ func TestStatusAPIAndPages(t *testing.T) {
 		!strings.Contains(body, "Your need shipped in 2.4.0") {
 		t.Fatal("notification center lacks the change or its release")
 	}
+	// looking is not reading: a GET (or an image pointing at the page) marks nothing
+	if got := e.mod.Forum().Unread(author.Id); got != 1 {
+		t.Errorf("unread after a GET of the center = %d, want 1", got)
+	}
+	notes, _ := e.app.FindAllRecords(Notifications, dbx.HashExp{"member": author.Id})
+	if status, _, h := ab.Do("POST", "/forum/notifications/"+notes[0].Id+"/open", url.Values{}); status != 303 || h.Get("Location") != "/forum/t/"+topic.Id {
+		t.Errorf("opening a notification = %d to %q", status, h.Get("Location"))
+	}
 	if got := e.mod.Forum().Unread(author.Id); got != 0 {
-		t.Errorf("unread after opening the center = %d, want 0", got)
+		t.Errorf("unread after opening the notification = %d, want 0", got)
+	}
+	if got := e.live.Last("member:" + author.Id)["unread"]; got != 0 {
+		t.Errorf("live unread after opening = %v, want 0", got)
+	}
+	// someone else cannot open (and so read) it
+	if status, _, _ := sb.Do("POST", "/forum/notifications/"+notes[0].Id+"/open", url.Values{}); status != 404 {
+		t.Errorf("another member opens the notification = %d, want 404", status)
 	}
 	if _, body, _ := sb.Do("GET", "/forum/t/"+topic.Id, nil); !strings.Contains(body, "In 2.4") || !strings.Contains(body, `<a href="/releases/2.4.0">2.4.0</a>`) {
 		t.Error("the reason or the release link is not shown on the topic")

@@ -33,6 +33,8 @@ func (m *Module) routes() []ui.Route {
 		{Method: post, Path: "/forum/t/{id}/metoo", Page: m.metooToggle, Members: true, Limit: react},
 		{Method: get, Path: "/forum/notifications", Page: m.notifications, Members: true},
 		{Method: post, Path: "/forum/notifications/digest", Page: m.digestToggle, Members: true},
+		{Method: post, Path: "/forum/notifications/read", Page: m.notificationsRead, Members: true},
+		{Method: post, Path: "/forum/notifications/{id}/open", Page: m.notificationOpen, Members: true},
 		{Method: post, Path: "/forum/t/{id}/ballot", Page: m.vote, Members: true, Limit: react},
 		{Method: post, Path: "/forum/t/{id}/report", Page: m.report, Members: true, Limit: report},
 		{Method: get, Path: "/forum/p/{id}/edit", Page: m.editForm, Members: true},

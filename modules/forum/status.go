@@ -131,14 +131,18 @@ func (f *Forum) publishUnread(members []string) {
 	}
 }
 
-// MarkRead marks every notification of member as read.
-func (f *Forum) MarkRead(memberID string) error {
-	_, err := f.app.DB().NewQuery("UPDATE " + Notifications + " SET read = TRUE WHERE member = {:m} AND read = FALSE").
-		Bind(dbx.Params{"m": memberID}).Execute()
-	if err == nil {
-		f.pub.Publish("member:"+memberID, map[string]any{"unread": 0})
+// MarkRead marks one notification of member as read, or all of them when
+// id is empty, and puts the new unread count on the member's channel.
+func (f *Forum) MarkRead(memberID, id string) error {
+	q := "UPDATE " + Notifications + " SET read = TRUE WHERE member = {:m} AND read = FALSE"
+	if id != "" {
+		q += " AND id = {:id}"
 	}
-	return err
+	if _, err := f.app.DB().NewQuery(q).Bind(dbx.Params{"m": memberID, "id": id}).Execute(); err != nil {
+		return err
+	}
+	f.publishUnread([]string{memberID})
+	return nil
 }
 
 // Roadmap returns the visible requests and bugs that are planned, in

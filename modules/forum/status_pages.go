@@ -38,11 +38,12 @@ func (m *Module) roadmap(e *core.RequestEvent) error {
 type NotificationsPage struct {
 	Items  []NotificationView
 	Digest bool // subscribed to the weekly email
+	Unread int
 }
 
 // NotificationView is one notification.
 type NotificationView struct {
-	Kind, Actor                         string
+	ID, Kind, Actor                     string
 	TopicID, Title, StatusLabel, Reason string
 	Release                             string // the release a need shipped in
 	Unread                              bool
@@ -73,15 +74,37 @@ func (m *Module) notifications(e *core.RequestEvent) error {
 	}
 	v := NotificationsPage{Digest: m.forum.Subscribed(e.Auth.Id)}
 	for _, r := range recs {
-		v.Items = append(v.Items, NotificationView{Kind: r.GetString("kind"), Actor: actors[r.GetString("actor")], TopicID: r.GetString("topic"), Title: titles[r.GetString("topic")],
+		v.Items = append(v.Items, NotificationView{ID: r.Id, Kind: r.GetString("kind"), Actor: actors[r.GetString("actor")], TopicID: r.GetString("topic"), Title: titles[r.GetString("topic")],
 			StatusLabel: m.deps.UI.T(e, "forum.status_"+r.GetString("status")), Reason: r.GetString("reason"), Release: r.GetString("release"),
 			Unread: !r.GetBool("read"), Created: r.GetDateTime("created").Time()})
+		if !r.GetBool("read") {
+			v.Unread++
+		}
 	}
-	// seeing them is reading them
-	if err := m.forum.MarkRead(e.Auth.Id); err != nil {
+	// a GET never marks them read (an image pointing here would read every
+	// viewer's notifications): opening one or "mark all read" does, by POST
+	return m.deps.UI.Render(e, http.StatusOK, "forum/notifications", v)
+}
+
+// notificationsRead: POST /forum/notifications/read marks them all read.
+func (m *Module) notificationsRead(e *core.RequestEvent) error {
+	if err := m.forum.MarkRead(e.Auth.Id, ""); err != nil {
 		return err
 	}
-	return m.deps.UI.Render(e, http.StatusOK, "forum/notifications", v)
+	return e.Redirect(http.StatusSeeOther, "/forum/notifications")
+}
+
+// notificationOpen: POST /forum/notifications/{id}/open marks one read and
+// opens its topic.
+func (m *Module) notificationOpen(e *core.RequestEvent) error {
+	n, err := e.App.FindFirstRecordByFilter(Notifications, "id = {:id} && member = {:m}", dbx.Params{"id": e.Request.PathValue("id"), "m": e.Auth.Id})
+	if err != nil {
+		return m.deps.UI.Error(e, http.StatusNotFound, "error.404")
+	}
+	if err := m.forum.MarkRead(e.Auth.Id, n.Id); err != nil {
+		return err
+	}
+	return e.Redirect(http.StatusSeeOther, "/forum/t/"+n.GetString("topic"))
 }
 
 func (m *Module) statusChange(e *core.RequestEvent) error {
