@@ -67,7 +67,7 @@ func wire(app core.App, cfg config.Config, o Overrides) (*Modules, error) {
 		Allow(prefix string, rule live.Rule)
 	} = live.Off{}
 	if cfg.Live.Enabled {
-		mods.Live = live.New(cfg.Live, live.Deps{PublicURL: cfg.App.PublicURL})
+		mods.Live = live.New(cfg.Live, live.Deps{PublicURL: cfg.App.PublicURL, Events: events})
 		mods.List = append(mods.List, mods.Live)
 		pub = mods.Live
 	}

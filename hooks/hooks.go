@@ -10,48 +10,29 @@
 //   - After-events ("...ed") run once the action's transaction has committed
 //     (see TriggerAfterCommit). Their errors are logged, never undo the action.
 //
-// docs/hooks.md lists every event with its payload.
+// Each event is declared once, in New: its key, kind, documentation and
+// outside payload. Listen (webhooks, JS plugins), the webhooks' choice of
+// events and the check of docs/hooks.md all derive from that table.
 package hooks
 
 import (
+	"reflect"
+
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/hook"
 )
 
-// Events is the catalogue. One value is created in main.go and handed to every
-// module through its dependencies.
-type Events struct {
-	// MemberSignedUp fires after a new member account is committed.
-	MemberSignedUp *hook.Hook[*MemberEvent]
-	// PhoneBinding fires before a verified phone number is bound to an
-	// account; a handler may veto the binding.
-	PhoneBinding *hook.Hook[*PhoneEvent]
-	// PhoneBound fires after a phone number binding is committed.
-	PhoneBound *hook.Hook[*PhoneEvent]
-	// NeedStatusChanged fires after staff moved a request or bug to another
-	// status (planned, shipped, declined ...).
-	NeedStatusChanged *hook.Hook[*NeedEvent]
-	// SaleReserved fires after a member's reservation for a sale is stored.
-	SaleReserved *hook.Hook[*SaleEvent]
-	// SaleOrdered fires after a purchase in a sale is stored.
-	SaleOrdered *hook.Hook[*SaleEvent]
+// Event is one event of the catalogue: a typed PocketBase hook (bind with
+// BindFunc, fire with Trigger) and what the outside world knows of it.
+type Event[T hook.Resolver] struct {
+	*hook.Hook[T]
+	Info
+	payload func(T) Payload
 }
 
-// New returns a catalogue with every hook ready to bind.
-func New() *Events {
-	return &Events{
-		MemberSignedUp: &hook.Hook[*MemberEvent]{},
-		PhoneBinding:   &hook.Hook[*PhoneEvent]{},
-		PhoneBound:     &hook.Hook[*PhoneEvent]{},
-
-		NeedStatusChanged: &hook.Hook[*NeedEvent]{},
-		SaleReserved:      &hook.Hook[*SaleEvent]{},
-		SaleOrdered:       &hook.Hook[*SaleEvent]{},
-	}
-}
-
-// Info describes one event of the catalogue. Key is the event's name
-// outside Go: in webhooks ("member.signed_up") and in JS plugins.
+// Info describes one event of the catalogue. Name is its field in Events;
+// Key is its name outside Go: in webhooks ("member.signed_up") and in JS
+// plugins.
 type Info struct {
 	Name   string
 	Key    string
@@ -59,21 +40,110 @@ type Info struct {
 	Doc    string
 }
 
-// Catalogue lists every event with its documentation, in a stable order.
-// A test checks that docs/hooks.md names each of them.
-func (ev *Events) Catalogue() []Info {
-	return []Info{
-		{Name: "MemberSignedUp", Key: "member.signed_up", Doc: "a member account was created (form, API or OAuth2)"},
-		{Name: "PhoneBinding", Key: "phone.binding", Before: true, Doc: "a verified phone number is about to be bound; may veto"},
-		{Name: "PhoneBound", Key: "phone.bound", Doc: "a phone number was bound to a member"},
-		{Name: "NeedStatusChanged", Key: "need.status_changed", Doc: "staff moved a request or bug to another status"},
-		{Name: "SaleReserved", Key: "sale.reserved", Doc: "a member reserved a place in a sale"},
-		{Name: "SaleOrdered", Key: "sale.ordered", Doc: "a purchase in a sale was stored (the order awaits payment)"},
+// entry is an Event of any payload type, as the catalogue lists them.
+type entry interface {
+	info() *Info
+	listen(fn Listener)
+}
+
+func (ev *Event[T]) info() *Info { return &ev.Info }
+
+func (ev *Event[T]) listen(fn Listener) {
+	ev.BindFunc(func(e T) error {
+		if err := fn(ev.Key, ev.payload(e)); err != nil {
+			return err
+		}
+		return e.Next()
+	})
+}
+
+// Events is the catalogue. One value is created in wire.go and handed to
+// every module through its dependencies.
+type Events struct {
+	// MemberSignedUp fires after a new member account is committed.
+	MemberSignedUp *Event[*MemberEvent]
+	// MemberSignedOut fires after a member ended a web session (the token
+	// of that session is in the Go event, never in the payload).
+	MemberSignedOut *Event[*SignOutEvent]
+	// PhoneBinding fires before a verified phone number is bound to an
+	// account; a handler may veto the binding.
+	PhoneBinding *Event[*PhoneEvent]
+	// PhoneBound fires after a phone number binding is committed.
+	PhoneBound *Event[*PhoneEvent]
+	// NeedStatusChanged fires after staff moved a request or bug to another
+	// status (planned, shipped, declined ...).
+	NeedStatusChanged *Event[*NeedEvent]
+	// SaleReserved fires after a member's reservation for a sale is stored.
+	SaleReserved *Event[*SaleEvent]
+	// SaleOrdered fires after a purchase in a sale is stored.
+	SaleOrdered *Event[*SaleEvent]
+
+	all []entry
+}
+
+const (
+	after  = false
+	before = true
+)
+
+// New returns the catalogue, every hook ready to bind. This table is the
+// one place an event is declared.
+func New() *Events {
+	ev := &Events{}
+	ev.MemberSignedUp = define(ev, "member.signed_up", after, "a member account was created (form, API or OAuth2)",
+		func(e *MemberEvent) Payload { return memberPayload(e.Member) })
+	ev.MemberSignedOut = define(ev, "member.signed_out", after, "a member signed out of the web site",
+		func(e *SignOutEvent) Payload { return memberPayload(e.Member) })
+	ev.PhoneBinding = define(ev, "phone.binding", before, "a verified phone number is about to be bound; may veto", phonePayload)
+	ev.PhoneBound = define(ev, "phone.bound", after, "a phone number was bound to a member", phonePayload)
+	ev.NeedStatusChanged = define(ev, "need.status_changed", after, "staff moved a request or bug to another status", needPayload)
+	ev.SaleReserved = define(ev, "sale.reserved", after, "a member reserved a place in a sale", salePayload)
+	ev.SaleOrdered = define(ev, "sale.ordered", after, "a purchase in a sale was stored (the order awaits payment)", salePayload)
+	ev.name()
+	return ev
+}
+
+func define[T hook.Resolver](ev *Events, key string, isBefore bool, doc string, payload func(T) Payload) *Event[T] {
+	e := &Event[T]{Hook: &hook.Hook[T]{}, Info: Info{Key: key, Before: isBefore, Doc: doc}, payload: payload}
+	ev.all = append(ev.all, e)
+	return e
+}
+
+// name gives each event the name of its field in Events.
+func (ev *Events) name() {
+	v := reflect.ValueOf(ev).Elem()
+	for i := range v.NumField() {
+		if !v.Type().Field(i).IsExported() {
+			continue
+		}
+		if e, ok := v.Field(i).Interface().(entry); ok {
+			e.info().Name = v.Type().Field(i).Name
+		}
 	}
 }
 
+// Catalogue lists every event with its documentation, in a stable order.
+// A test checks that docs/hooks.md names each of them.
+func (ev *Events) Catalogue() []Info {
+	out := make([]Info, len(ev.all))
+	for i, e := range ev.all {
+		out[i] = *e.info()
+	}
+	return out
+}
+
+// Known reports whether key is the key of an event of the catalogue.
+func (ev *Events) Known(key string) bool {
+	for _, e := range ev.all {
+		if e.info().Key == key {
+			return true
+		}
+	}
+	return false
+}
+
 // Payload is the outside view of an event: plain JSON-able values, never a
-// secret (no email, no full phone number).
+// secret (no email, no full phone number, no token).
 type Payload map[string]any
 
 // Listener receives every event of the catalogue by its Key. For a
@@ -83,50 +153,9 @@ type Listener func(key string, p Payload) error
 // Listen binds fn to every event of the catalogue (webhooks and JS plugins
 // use it); typed handlers stay the way for Go code.
 func (ev *Events) Listen(fn Listener) {
-	ev.MemberSignedUp.BindFunc(func(e *MemberEvent) error {
-		if err := fn("member.signed_up", memberPayload(e.Member)); err != nil {
-			return err
-		}
-		return e.Next()
-	})
-	ev.PhoneBinding.BindFunc(func(e *PhoneEvent) error {
-		if err := fn("phone.binding", phonePayload(e)); err != nil {
-			return err
-		}
-		return e.Next()
-	})
-	ev.PhoneBound.BindFunc(func(e *PhoneEvent) error {
-		if err := fn("phone.bound", phonePayload(e)); err != nil {
-			return err
-		}
-		return e.Next()
-	})
-	ev.NeedStatusChanged.BindFunc(func(e *NeedEvent) error {
-		p := Payload{"topic": Payload{"id": e.Topic.Id, "title": e.Topic.GetString("title"), "kind": e.Topic.GetString("kind")},
-			"from": e.From, "to": e.To, "reason": e.Reason, "notified": e.Notified}
-		if e.Release != "" {
-			p["release"] = Payload{"version": e.Release, "url": e.ReleaseURL}
-		}
-		if e.By != nil {
-			p["by"] = Payload{"id": e.By.Id, "name": e.By.GetString("name")}
-		}
-		if err := fn("need.status_changed", p); err != nil {
-			return err
-		}
-		return e.Next()
-	})
-	ev.SaleReserved.BindFunc(func(e *SaleEvent) error {
-		if err := fn("sale.reserved", salePayload(e)); err != nil {
-			return err
-		}
-		return e.Next()
-	})
-	ev.SaleOrdered.BindFunc(func(e *SaleEvent) error {
-		if err := fn("sale.ordered", salePayload(e)); err != nil {
-			return err
-		}
-		return e.Next()
-	})
+	for _, e := range ev.all {
+		e.listen(fn)
+	}
 }
 
 // SaleEvent carries a reservation (Number) or an order (Order, Quantity,
@@ -171,6 +200,18 @@ type NeedEvent struct {
 	Notified            int // members told: the author and everyone who pressed "me too"
 }
 
+func needPayload(e *NeedEvent) Payload {
+	p := Payload{"topic": Payload{"id": e.Topic.Id, "title": e.Topic.GetString("title"), "kind": e.Topic.GetString("kind")},
+		"from": e.From, "to": e.To, "reason": e.Reason, "notified": e.Notified}
+	if e.Release != "" {
+		p["release"] = Payload{"version": e.Release, "url": e.ReleaseURL}
+	}
+	if e.By != nil {
+		p["by"] = Payload{"id": e.By.Id, "name": e.By.GetString("name")}
+	}
+	return p
+}
+
 func memberPayload(m *core.Record) Payload {
 	if m == nil {
 		return Payload{}
@@ -197,6 +238,16 @@ type MemberEvent struct {
 	Member *core.Record
 }
 
+// SignOutEvent carries a member who signed out and the auth token of the
+// session that ended (for the live hub to close that session's
+// connections; never part of a payload).
+type SignOutEvent struct {
+	hook.Event
+	App    core.App
+	Member *core.Record
+	Token  string
+}
+
 // PhoneEvent carries a member and the phone number (E.164) being bound.
 type PhoneEvent struct {
 	hook.Event
@@ -205,13 +256,14 @@ type PhoneEvent struct {
 	Phone  string
 }
 
-// TriggerAfterCommit fires h with e once app's current transaction commits,
-// or at once when app is not inside a transaction. A rolled back transaction
-// fires nothing. Handler errors are logged: the action has already happened.
-func TriggerAfterCommit[T hook.Resolver](app core.App, h *hook.Hook[T], e T) {
+// TriggerAfterCommit fires ev with e once app's current transaction
+// commits, or at once when app is not inside a transaction. A rolled back
+// transaction fires nothing. Handler errors are logged: the action has
+// already happened.
+func TriggerAfterCommit[T hook.Resolver](app core.App, ev *Event[T], e T) {
 	fire := func() {
-		if err := h.Trigger(e); err != nil {
-			app.Logger().Error("hooks: after-event handler failed", "error", err)
+		if err := ev.Trigger(e); err != nil {
+			app.Logger().Error("hooks: after-event handler failed", "event", ev.Key, "error", err)
 		}
 	}
 	if info := app.TxInfo(); info != nil {

@@ -100,6 +100,7 @@ func TestListenCoversTheCatalogue(t *testing.T) {
 	users, _ := app.FindCollectionByNameOrId("users")
 	m := core.NewRecord(users)
 	ev.MemberSignedUp.Trigger(&MemberEvent{App: app, Member: m})
+	ev.MemberSignedOut.Trigger(&SignOutEvent{App: app, Member: m, Token: "secret-token"})
 	ev.PhoneBinding.Trigger(&PhoneEvent{App: app, Member: m, Phone: "+8613800138000"})
 	ev.PhoneBound.Trigger(&PhoneEvent{App: app, Member: m, Phone: "+8613800138000"})
 	ev.NeedStatusChanged.Trigger(&NeedEvent{App: app, Topic: m, To: "planned"})
@@ -114,6 +115,27 @@ func TestListenCoversTheCatalogue(t *testing.T) {
 	}
 }
 
+// TestCatalogueNamesEveryEvent: each event gets the name of its field, and
+// every field of Events is in the catalogue (declared once, in New).
+func TestCatalogueNamesEveryEvent(t *testing.T) {
+	ev := New()
+	names := map[string]bool{}
+	for _, info := range ev.Catalogue() {
+		if info.Name == "" || info.Key == "" || info.Doc == "" {
+			t.Errorf("catalogue entry %+v lacks a name, key or doc", info)
+		}
+		names[info.Name] = true
+	}
+	for _, want := range []string{"MemberSignedUp", "MemberSignedOut", "PhoneBinding", "PhoneBound", "NeedStatusChanged", "SaleReserved", "SaleOrdered"} {
+		if !names[want] {
+			t.Errorf("%s is not in the catalogue", want)
+		}
+	}
+	if !ev.Known("sale.ordered") || ev.Known("sale.exploded") {
+		t.Error("Known does not follow the catalogue")
+	}
+}
+
 func TestPayloadsCarryNoSecrets(t *testing.T) {
 	app := newApp(t)
 	ev := New()
@@ -123,7 +145,8 @@ func TestPayloadsCarryNoSecrets(t *testing.T) {
 	m := core.NewRecord(users)
 	m.SetEmail("secret@x.io")
 	ev.PhoneBound.Trigger(&PhoneEvent{App: app, Member: m, Phone: "+8613800138000"})
-	if s := fmt.Sprint(payloads); strings.Contains(s, "secret@x.io") || strings.Contains(s, "13800138000") {
+	ev.MemberSignedOut.Trigger(&SignOutEvent{App: app, Member: m, Token: "session-token"})
+	if s := fmt.Sprint(payloads); strings.Contains(s, "secret@x.io") || strings.Contains(s, "13800138000") || strings.Contains(s, "session-token") {
 		t.Errorf("payload leaks the email or the number: %s", s)
 	}
 }

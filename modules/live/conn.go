@@ -17,7 +17,8 @@ type pendingFrame struct {
 type conn struct {
 	ws     *websocket.Conn
 	ip     string
-	member string // member id, "" for a guest
+	member string   // member id, "" for a guest
+	token  [16]byte // a digest of the member's auth token: sign-out closes this session's connections
 
 	mu      sync.Mutex
 	pending []pendingFrame // one per channel at most; usually none or one

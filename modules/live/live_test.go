@@ -2,6 +2,7 @@ package live
 
 import (
 	"encoding/json"
+	"github.com/canyu/canyu/hooks"
 	"net/http"
 	"runtime"
 	"strings"
@@ -374,5 +375,56 @@ func TestNextSlotKeepsTheGrid(t *testing.T) {
 	late := due.Add(interval / 2)
 	if got := nextSlot(due, late, interval); got.Sub(late) < 3*interval/4 {
 		t.Errorf("nextSlot(late) leaves %v until the next frame, want at least %v", got.Sub(late), 3*interval/4)
+	}
+}
+
+// TestSessionsEndWithSignOutAndPasswordChange: a member's live connections
+// follow their own channels, so signing out closes that session's
+// connections (another device stays), and a password change (a new token
+// key) closes them all.
+func TestSessionsEndWithSignOutAndPasswordChange(t *testing.T) {
+	cfg := DefaultConfig()
+	app := testutil.NewApp(t)
+	events := hooks.New()
+	m := New(cfg, Deps{PublicURL: "http://canyu.test", Events: events})
+	if err := m.Register(app); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.hub.Close)
+	member := testutil.Member(t, app, "m@x.io", "M")
+	base := "ws" + strings.TrimPrefix(testutil.Serve(t, app), "http")
+	dial := func(header http.Header) *websocket.Conn {
+		c, _, err := websocket.DefaultDialer.Dial(base+"/api/live", header)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		subscribe(t, c, "member:"+member.Id)
+		return c
+	}
+	laptopToken, phoneToken := testutil.Token(t, member), testutil.Token(t, member)
+	for phoneToken == laptopToken { // tokens made within one second are equal
+		time.Sleep(100 * time.Millisecond)
+		phoneToken = testutil.Token(t, member)
+	}
+	laptop := dial(http.Header{"Authorization": {laptopToken}})
+	phone := dial(http.Header{"Authorization": {phoneToken}})
+	time.Sleep(50 * time.Millisecond)
+
+	hooks.TriggerAfterCommit(app, events.MemberSignedOut, &hooks.SignOutEvent{App: app, Member: member, Token: laptopToken})
+	if code := closeCode(t, laptop); code != CloseSignedOut {
+		t.Errorf("signed-out session's connection closed with %d, want %d", code, CloseSignedOut)
+	}
+	m.Publish("member:"+member.Id, map[string]any{"unread": 1})
+	if got := next(t, phone, "member:"+member.Id, 2*time.Second); got.Data["unread"] != float64(1) {
+		t.Fatalf("the other device's connection = %+v, want it still following", got)
+	}
+
+	member.SetPassword("a-new-password-1")
+	if err := app.Save(member); err != nil {
+		t.Fatal(err)
+	}
+	if code := closeCode(t, phone); code != CloseSignedOut {
+		t.Errorf("after a password change the connection closed with %d, want %d", code, CloseSignedOut)
 	}
 }

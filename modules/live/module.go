@@ -5,10 +5,12 @@
 package live
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -17,11 +19,16 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
+
+	"github.com/canyu/canyu/hooks"
+	"github.com/canyu/canyu/ui"
 )
 
 // Deps are what the module needs from the process.
 type Deps struct {
 	PublicURL string
+	// Events tells the hub of sign-outs (optional in tests).
+	Events *hooks.Events
 }
 
 // Module is the live module.
@@ -35,7 +42,7 @@ type Module struct {
 	mu      sync.Mutex
 	total   int
 	perIP   map[string]int
-	members map[string]int // member id -> open connections
+	members map[string][]*conn // member id -> open connections
 	guests  int
 
 	rulesMu sync.RWMutex
@@ -72,7 +79,7 @@ func OwnMember(m *core.Record, channel string) bool {
 
 // New returns the module with its hub running.
 func New(cfg Config, deps Deps) *Module {
-	m := &Module{cfg: cfg, deps: deps, perIP: map[string]int{}, members: map[string]int{}}
+	m := &Module{cfg: cfg, deps: deps, perIP: map[string]int{}, members: map[string][]*conn{}}
 	m.maxConns = connectionCap(cfg.MaxConnections)
 	m.hub = NewHub(cfg, m.maxConns)
 	m.upgrader = websocket.Upgrader{
@@ -134,7 +141,67 @@ func (m *Module) Register(app core.App) error {
 		m.hub.Close()
 		return e.Next()
 	})
+	// A session that ends takes its live connections with it: they follow
+	// the member's own channels. Signing out ends that browser's session; a
+	// new token key (a password change, a takeover) or a deleted account
+	// ends every session of the member.
+	if m.deps.Events != nil {
+		m.deps.Events.MemberSignedOut.BindFunc(func(e *hooks.SignOutEvent) error {
+			if e.Member != nil {
+				m.endSessions(e.Member.Id, e.Token)
+			}
+			return e.Next()
+		})
+	}
+	app.OnRecordAfterUpdateSuccess("users").BindFunc(func(e *core.RecordEvent) error {
+		if e.Record.TokenKey() != e.Record.Original().TokenKey() {
+			m.endSessions(e.Record.Id, "")
+		}
+		return e.Next()
+	})
+	app.OnRecordAfterDeleteSuccess("users").BindFunc(func(e *core.RecordEvent) error {
+		m.endSessions(e.Record.Id, "")
+		return e.Next()
+	})
 	return nil
+}
+
+// CloseSignedOut is the close code of a connection whose session ended; the
+// client reconnects as what it is now (a guest, after signing out).
+const CloseSignedOut = 4001
+
+// endSessions closes member's connections opened with token, or all of them
+// when token is empty.
+func (m *Module) endSessions(member, token string) {
+	digest := tokenDigest(token)
+	m.mu.Lock()
+	var closing []*conn
+	for _, c := range m.members[member] {
+		if token == "" || c.token == digest {
+			closing = append(closing, c)
+		}
+	}
+	m.mu.Unlock()
+	for _, c := range closing {
+		c.closeWith(CloseSignedOut, "session ended")
+	}
+}
+
+func tokenDigest(token string) [16]byte {
+	sum := sha256.Sum256([]byte(token))
+	return [16]byte(sum[:16])
+}
+
+// requestToken is the auth token a request carries: the Authorization
+// header, else the web UI's cookie.
+func requestToken(r *http.Request) string {
+	if t := strings.TrimSpace(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")); t != "" {
+		return t
+	}
+	if c, err := r.Cookie(ui.AuthCookie); err == nil {
+		return c.Value
+	}
+	return ""
 }
 
 // connectionCap keeps the connection cap under the open-file limit, with a
@@ -173,7 +240,8 @@ func (m *Module) checkOrigin(r *http.Request) bool {
 }
 
 // admit counts a new connection or says why it cannot be taken.
-func (m *Module) admit(ip, member string) (ok bool, code int, reason string) {
+func (m *Module) admit(c *conn) (ok bool, code int, reason string) {
+	ip, member := c.ip, c.member
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	switch {
@@ -185,7 +253,7 @@ func (m *Module) admit(ip, member string) (ok bool, code int, reason string) {
 	m.total++
 	m.perIP[ip]++
 	if member != "" {
-		m.members[member]++
+		m.members[member] = append(m.members[member], c)
 	} else {
 		m.guests++
 	}
@@ -193,7 +261,8 @@ func (m *Module) admit(ip, member string) (ok bool, code int, reason string) {
 	return true, 0, ""
 }
 
-func (m *Module) release(ip, member string) {
+func (m *Module) release(c *conn) {
+	ip, member := c.ip, c.member
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.total--
@@ -201,8 +270,11 @@ func (m *Module) release(ip, member string) {
 		delete(m.perIP, ip)
 	}
 	if member != "" {
-		if m.members[member]--; m.members[member] <= 0 {
+		conns := slices.DeleteFunc(m.members[member], func(x *conn) bool { return x == c })
+		if len(conns) == 0 {
 			delete(m.members, member)
+		} else {
+			m.members[member] = conns
 		}
 	} else {
 		m.guests--
@@ -247,7 +319,10 @@ func (m *Module) serveWS(e *core.RequestEvent) error {
 		memberID = member.Id
 	}
 	c := &conn{ws: ws, ip: ip, member: memberID}
-	if ok, code, reason := m.admit(ip, memberID); !ok {
+	if member != nil {
+		c.token = tokenDigest(requestToken(e.Request))
+	}
+	if ok, code, reason := m.admit(c); !ok {
 		c.closeWith(code, reason)
 		return nil
 	}
@@ -255,7 +330,7 @@ func (m *Module) serveWS(e *core.RequestEvent) error {
 	// every middleware). The connection gets a fresh goroutine instead and
 	// the request ends here: the socket is hijacked, nothing is lost.
 	go func() {
-		defer m.release(ip, memberID)
+		defer m.release(c)
 		m.read(c, member)
 	}()
 	return nil

@@ -11,6 +11,7 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/types"
 
+	"github.com/canyu/canyu/hooks"
 	"github.com/canyu/canyu/modules/internal/testutil"
 )
 
@@ -200,5 +201,31 @@ func TestWebSigninWithMFA(t *testing.T) {
 	editUsers(t, e, func(c *core.Collection) { c.OTP.Enabled = false })
 	if status, page := signinForm(b.Another(), "a@x.io", "password123"); status != http.StatusForbidden || !strings.Contains(page, "second step") {
 		t.Errorf("MFA without codes = %d", status)
+	}
+}
+
+// TestSignOutEndsTheSession: signing out fires member.signed_out with the
+// session's token, for the live hub to close that session's connections.
+func TestSignOutEndsTheSession(t *testing.T) {
+	e := newEnv(t)
+	m := testutil.Member(t, e.app, "a@x.io", "A")
+	var got *hooks.SignOutEvent
+	e.events.MemberSignedOut.BindFunc(func(ev *hooks.SignOutEvent) error { got = ev; return ev.Next() })
+	b := testutil.NewBrowser(t, e.app).As(m)
+	u, _ := url.Parse(b.Base)
+	var token string
+	for _, c := range b.Client.Jar.Cookies(u) {
+		if c.Name == "canyu_auth" {
+			token = c.Value
+		}
+	}
+	if status, _, _ := b.Do("POST", "/signout", url.Values{}); status != http.StatusSeeOther {
+		t.Fatalf("sign-out = %d", status)
+	}
+	if got == nil || got.Member.Id != m.Id || got.Token != token || token == "" {
+		t.Fatalf("member.signed_out = %+v, want the member and the session's token", got)
+	}
+	if signedIn(b) {
+		t.Error("still signed in after signing out")
 	}
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/pocketbase/pocketbase/core"
 
+	"github.com/canyu/canyu/hooks"
 	"github.com/canyu/canyu/ui"
 )
 
@@ -61,6 +62,15 @@ func (m *Module) signin(e *core.RequestEvent) error {
 }
 
 func (m *Module) signout(e *core.RequestEvent) error {
+	if e.Auth != nil {
+		// the session's live connections end with it (they follow the
+		// member's own channels)
+		token := ""
+		if c, err := e.Request.Cookie(ui.AuthCookie); err == nil {
+			token = c.Value
+		}
+		hooks.TriggerAfterCommit(e.App, m.deps.Events.MemberSignedOut, &hooks.SignOutEvent{App: e.App, Member: e.Auth, Token: token})
+	}
 	m.deps.UI.SignOut(e)
 	m.deps.UI.Flash(e, "auth.signed_out")
 	return e.Redirect(http.StatusSeeOther, "/")

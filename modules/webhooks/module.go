@@ -19,10 +19,12 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/pocketbase/dbx"
+	validation "github.com/pocketbase/ozzo-validation/v4"
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/types"
@@ -140,6 +142,13 @@ func (m *Module) Register(app core.App) error {
 		m.Close()
 		return e.Next()
 	})
+	// an endpoint's events are keys of the catalogue's after-events, or "*"
+	app.OnRecordValidate(Endpoints).BindFunc(func(e *core.RecordEvent) error {
+		if err := m.checkEvents(e.Record); err != nil {
+			return validation.Errors{"events": err}
+		}
+		return e.Next()
+	})
 	// any change to an endpoint (dashboard, API or code) reloads the cache
 	forget := func(e *core.RecordEvent) error {
 		m.endpoints.invalidate()
@@ -228,6 +237,40 @@ func (m *Module) Enqueue(event string, p hooks.Payload) {
 	}
 }
 
+// eventsOf reads an endpoint's list of event keys.
+func eventsOf(ep *core.Record) []string {
+	var keys []string
+	_ = ep.UnmarshalJSONField("events", &keys)
+	return keys
+}
+
+// checkEvents refuses an endpoint whose events are not a list of keys of
+// the catalogue's after-events (or "*"), naming the keys it takes.
+func (m *Module) checkEvents(ep *core.Record) error {
+	var keys []string
+	if err := ep.UnmarshalJSONField("events", &keys); err != nil || len(keys) == 0 {
+		return validation.NewError("webhooks_events", "give a list of event keys, e.g. [\"need.status_changed\"], or [\"*\"] for all: "+strings.Join(m.afterKeys(), ", "))
+	}
+	for _, k := range keys {
+		if k != "*" && !slices.Contains(m.afterKeys(), k) {
+			return validation.NewError("webhooks_unknown_event", fmt.Sprintf("%q is not an event webhooks can receive; choose from: * (all), %s", k, strings.Join(m.afterKeys(), ", ")))
+		}
+	}
+	return nil
+}
+
+// afterKeys are the keys of the catalogue's after-events, which webhooks
+// deliver (a before-event is decided inside the action, too soon to send).
+func (m *Module) afterKeys() []string {
+	var keys []string
+	for _, info := range m.deps.Events.Catalogue() {
+		if !info.Before {
+			keys = append(keys, info.Key)
+		}
+	}
+	return keys
+}
+
 // subscribers returns the ids of the active endpoints that take event,
 // from the cache (loaded on first use after any change to an endpoint).
 func (m *Module) subscribers(event string) ([]string, error) {
@@ -242,7 +285,7 @@ func (m *Module) subscribers(event string) ([]string, error) {
 		}
 		list = make([]subscription, len(eps))
 		for i, ep := range eps {
-			list[i] = subscription{endpoint: ep.Id, events: ep.GetStringSlice("events")}
+			list[i] = subscription{endpoint: ep.Id, events: eventsOf(ep)}
 		}
 		c.mu.Lock()
 		if c.gen == gen {

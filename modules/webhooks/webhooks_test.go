@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -359,16 +358,28 @@ func TestEndpointsCachedUntilChanged(t *testing.T) {
 	}
 }
 
-func TestEveryAfterEventIsSelectable(t *testing.T) {
+// TestEndpointEventsFollowTheCatalogue: an endpoint takes any after-event of
+// the catalogue by its key (a new event needs no migration), "*" for all;
+// an unknown key or a before-event is refused with the keys it may take.
+func TestEndpointEventsFollowTheCatalogue(t *testing.T) {
 	e := newEnv(t, true)
-	col := mustCollection(t, e.app, Endpoints)
-	f, ok := col.Fields.GetByName("events").(*core.SelectField)
-	if !ok {
-		t.Fatal("webhooks_endpoints.events is not a select field")
-	}
 	for _, info := range e.events.Catalogue() {
-		if !info.Before && !slices.Contains(f.Values, info.Key) {
-			t.Errorf("an endpoint cannot subscribe to %s by name", info.Key)
+		if info.Before {
+			continue
+		}
+		e.endpoint(t, "http://example.com/"+info.Key, secret, info.Key)
+	}
+	e.endpoint(t, "http://example.com/all", secret, "*")
+	col := mustCollection(t, e.app, Endpoints)
+	for _, bad := range [][]string{{"sale.exploded"}, {"phone.binding"}, {}} {
+		r := core.NewRecord(col)
+		r.Set("url", "http://example.com/bad")
+		r.Set("events", bad)
+		r.Set("secret", secret)
+		r.Set("active", true)
+		err := e.app.Save(r)
+		if err == nil || !strings.Contains(err.Error(), "need.status_changed") {
+			t.Errorf("endpoint with events %v: %v, want a refusal that lists the keys", bad, err)
 		}
 	}
 }
