@@ -14,19 +14,9 @@ import (
 	"github.com/canyu/canyu/modules/plugins"
 	"github.com/canyu/canyu/modules/sales"
 	"github.com/canyu/canyu/modules/webhooks"
+	"github.com/canyu/canyu/platform"
 	"github.com/canyu/canyu/ui"
 )
-
-// module is what every feature package under modules/ provides.
-type module interface {
-	Name() string
-	Register(app core.App) error
-}
-
-// demoSeeder is implemented by modules that add to the demo community.
-type demoSeeder interface {
-	SeedDemo(app core.App) error
-}
 
 // Overrides replace real dependencies in tests (a fixed clock, a fake SMS
 // gateway). The zero value means production.
@@ -40,14 +30,22 @@ type Overrides struct {
 type Modules struct {
 	UI     *ui.Shell
 	Events *hooks.Events
-	List   []module
-	// Live is the live-counters hub, nil when switched off. Modules that
-	// publish counters receive it as their own small Publisher interface.
+	List   []platform.Module
+	// Live is the live-counters hub, nil when switched off. Modules reach it
+	// through platform.Deps.Live.
 	Live *live.Module
 }
 
+// add appends the module make builds when the module is switched on.
+func (m *Modules) add(on bool, make func() platform.Module) {
+	if on {
+		m.List = append(m.List, make())
+	}
+}
+
 // wire builds the shell and the enabled modules and registers them on app.
-// This list is the one place that says which features Canyu has.
+// This list is the one place that says which features Canyu has: a module
+// is one line here and a section of the configuration.
 func wire(app core.App, cfg config.Config, o Overrides) (*Modules, error) {
 	now := o.Now
 	if now == nil {
@@ -59,36 +57,18 @@ func wire(app core.App, cfg config.Config, o Overrides) (*Modules, error) {
 	}
 	events := hooks.New()
 	mods := &Modules{UI: shell, Events: events}
-
-	// one publisher for every module: the hub, or a stand-in that drops
-	// what is published when live counters are off
-	var pub interface {
-		Publish(channel string, values map[string]any)
-		Allow(prefix string, rule live.Rule)
-	} = live.Off{}
+	p := platform.Deps{Events: events, UI: shell, Now: now, Live: live.Off{}, AppName: cfg.App.Name, PublicURL: cfg.App.PublicURL}
 	if cfg.Live.Enabled {
-		mods.Live = live.New(cfg.Live, live.Deps{PublicURL: cfg.App.PublicURL, Events: events})
-		mods.List = append(mods.List, mods.Live)
-		pub = mods.Live
-	}
-	if cfg.Members.Enabled {
-		mods.List = append(mods.List, members.New(cfg.Members, members.Deps{Events: events, UI: shell, Now: now, SMS: o.SMS, PublicURL: cfg.App.PublicURL}))
-	}
-	if cfg.Forum.Enabled {
-		mods.List = append(mods.List, forum.New(cfg.Forum, forum.Deps{Events: events, UI: shell, Now: now, Live: pub,
-			AppName: cfg.App.Name, PublicURL: cfg.App.PublicURL}))
-	}
-	if cfg.Sales.Enabled {
-		mods.List = append(mods.List, sales.New(cfg.Sales, sales.Deps{Events: events, UI: shell, Now: now, Live: pub,
-			AppName: cfg.App.Name, PublicURL: cfg.App.PublicURL}))
+		mods.Live = live.New(cfg.Live, p)
+		p.Live = mods.Live // one publisher for every module
 	}
 
-	if cfg.Plugins.Enabled {
-		mods.List = append(mods.List, plugins.New(cfg.Plugins, plugins.Deps{Events: events}))
-	}
-	if cfg.Webhooks.Enabled {
-		mods.List = append(mods.List, webhooks.New(cfg.Webhooks, webhooks.Deps{Events: events, Now: now}))
-	}
+	mods.add(cfg.Live.Enabled, func() platform.Module { return mods.Live })
+	mods.add(cfg.Members.Enabled, func() platform.Module { return members.New(cfg.Members, members.Deps{Deps: p, SMS: o.SMS}) })
+	mods.add(cfg.Forum.Enabled, func() platform.Module { return forum.New(cfg.Forum, p) })
+	mods.add(cfg.Sales.Enabled, func() platform.Module { return sales.New(cfg.Sales, sales.Deps{Deps: p}) })
+	mods.add(cfg.Plugins.Enabled, func() platform.Module { return plugins.New(cfg.Plugins, p) })
+	mods.add(cfg.Webhooks.Enabled, func() platform.Module { return webhooks.New(cfg.Webhooks, p) })
 
 	for _, m := range mods.List {
 		if err := m.Register(app); err != nil {
@@ -128,7 +108,7 @@ func applySettings(app core.App, cfg config.Config) {
 // seedDemo lets every enabled module add its part of the demo community.
 func seedDemo(app core.App, mods *Modules) error {
 	for _, m := range mods.List {
-		if s, ok := m.(demoSeeder); ok {
+		if s, ok := m.(platform.DemoSeeder); ok {
 			if err := s.SeedDemo(app); err != nil {
 				return fmt.Errorf("demo %s: %w", m.Name(), err)
 			}

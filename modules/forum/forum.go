@@ -23,6 +23,7 @@ import (
 
 	"github.com/canyu/canyu/hooks"
 	"github.com/canyu/canyu/modules/internal/access"
+	"github.com/canyu/canyu/platform"
 )
 
 // Collection names.
@@ -90,18 +91,11 @@ var DefaultForms = map[string][]Field{
 	},
 }
 
-// Publisher is how the forum reaches live counters (the live module): it
-// publishes into channels and declares who may follow its own.
-type Publisher interface {
-	Publish(channel string, values map[string]any)
-	Allow(prefix string, rule func(member *core.Record, channel string) bool)
-}
-
 // Forum is the forum's domain logic over its collections.
 type Forum struct {
 	app    core.App
 	now    func() time.Time
-	pub    Publisher
+	pub    platform.Publisher
 	events *hooks.Events
 	// the limits of brand-new accounts
 	newAge    time.Duration

@@ -11,9 +11,9 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/types"
 
-	"github.com/canyu/canyu/hooks"
 	"github.com/canyu/canyu/modules/internal/markdown"
 	"github.com/canyu/canyu/modules/internal/problem"
+	"github.com/canyu/canyu/platform"
 	"github.com/canyu/canyu/ui"
 )
 
@@ -77,16 +77,7 @@ func (c Config) Validate() error {
 }
 
 // Deps are what the module needs from the process.
-type Deps struct {
-	Events *hooks.Events
-	UI     *ui.Shell
-	Now    func() time.Time
-	// Live receives the topics' counters (a stand-in that drops them when
-	// live counters are off).
-	Live Publisher
-	// AppName and PublicURL go into the digest emails.
-	AppName, PublicURL string
-}
+type Deps = platform.Deps
 
 // Module is the forum module.
 type Module struct {

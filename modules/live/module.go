@@ -21,15 +21,12 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 
 	"github.com/canyu/canyu/hooks"
+	"github.com/canyu/canyu/platform"
 	"github.com/canyu/canyu/ui"
 )
 
 // Deps are what the module needs from the process.
-type Deps struct {
-	PublicURL string
-	// Events tells the hub of sign-outs (optional in tests).
-	Events *hooks.Events
-}
+type Deps = platform.Deps
 
 // Module is the live module.
 type Module struct {

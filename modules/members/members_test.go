@@ -14,6 +14,7 @@ import (
 
 	"github.com/canyu/canyu/hooks"
 	"github.com/canyu/canyu/modules/internal/testutil"
+	"github.com/canyu/canyu/platform"
 	"github.com/canyu/canyu/ui"
 )
 
@@ -34,7 +35,7 @@ func newEnv(t testing.TB) *env {
 	t.Helper()
 	e := &env{app: testutil.NewApp(t), clock: testutil.NewClock(t0), sms: &testutil.FakeSMS{}, events: hooks.New()}
 	shell := testutil.NewShell(t, e.clock.Now)
-	e.mod = New(DefaultConfig(), Deps{Events: e.events, UI: shell, Now: e.clock.Now, SMS: e.sms})
+	e.mod = New(DefaultConfig(), Deps{Deps: platform.Deps{Events: e.events, UI: shell, Now: e.clock.Now, Live: &testutil.FakeLive{}}, SMS: e.sms})
 	if err := e.mod.Register(e.app); err != nil {
 		t.Fatal(err)
 	}

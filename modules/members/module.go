@@ -14,6 +14,7 @@ import (
 	"github.com/pocketbase/pocketbase/tools/mailer"
 
 	"github.com/canyu/canyu/hooks"
+	"github.com/canyu/canyu/platform"
 	"github.com/canyu/canyu/ui"
 )
 
@@ -22,11 +23,7 @@ var embedded embed.FS
 
 // Deps are what the module needs from the process.
 type Deps struct {
-	Events *hooks.Events
-	UI     *ui.Shell
-	Now    func() time.Time
-	// PublicURL is where the site is reached (OAuth2 providers redirect back to it).
-	PublicURL string
+	platform.Deps
 	// SMS overrides the sender chosen by Config.SMS (tests use it).
 	SMS SMSSender
 }

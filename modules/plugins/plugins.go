@@ -21,6 +21,7 @@ import (
 	"github.com/pocketbase/pocketbase/plugins/jsvm"
 
 	"github.com/canyu/canyu/hooks"
+	"github.com/canyu/canyu/platform"
 )
 
 // Config is the plugins section of the configuration.
@@ -55,9 +56,7 @@ func (c Config) Validate() error {
 var ErrTimeout = errors.New("plugins: JS handler timed out")
 
 // Deps are what the module needs from the process.
-type Deps struct {
-	Events *hooks.Events
-}
+type Deps = platform.Deps
 
 // Module is the JS plugins module.
 type Module struct {

@@ -23,6 +23,7 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 
 	"github.com/canyu/canyu/hooks"
+	"github.com/canyu/canyu/platform"
 	"github.com/canyu/canyu/ui"
 )
 
@@ -37,25 +38,11 @@ const (
 	Orders       = "sales_orders"
 )
 
-// Publisher is how sales reach live counters (the live module): it
-// publishes into channels and declares who may follow its own.
-type Publisher interface {
-	Publish(channel string, values map[string]any)
-	Allow(prefix string, rule func(member *core.Record, channel string) bool)
-}
-
 // Deps are what the module needs from the process.
 type Deps struct {
-	Events *hooks.Events
-	UI     *ui.Shell
-	Now    func() time.Time
-	// Live receives the sales' counters (a stand-in that drops them when
-	// live counters are off).
-	Live Publisher
+	platform.Deps
 	// Payments takes payment for orders; nil means ManualPayments.
 	Payments PaymentProvider
-	// AppName and PublicURL go on share cards and into their links.
-	AppName, PublicURL string
 }
 
 // Module is the sales module.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/canyu/canyu/hooks"
 	"github.com/canyu/canyu/modules/internal/testutil"
+	"github.com/canyu/canyu/platform"
 )
 
 func TestMain(m *testing.M) { testutil.Main(m) }
@@ -39,7 +40,7 @@ func newEnv(t testing.TB, stock, perMember int) *env {
 	cfg := DefaultConfig()
 	cfg.PowBits = 4
 	shell := testutil.NewShell(t, e.clock.Now)
-	e.mod = New(cfg, Deps{Events: hooks.New(), UI: shell, Now: e.clock.Now, Live: e.live, AppName: "Canyu", PublicURL: "http://127.0.0.1:8090"})
+	e.mod = New(cfg, Deps{Deps: platform.Deps{Events: hooks.New(), UI: shell, Now: e.clock.Now, Live: e.live, AppName: "Canyu", PublicURL: "http://127.0.0.1:8090"}})
 	if err := e.mod.Register(e.app); err != nil {
 		t.Fatal(err)
 	}
@@ -374,7 +375,7 @@ func TestRestartRebuildsFromDatabase(t *testing.T) {
 		t.Fatal(first.Body)
 	}
 
-	fresh := New(e.mod.cfg, Deps{UI: testutil.NewShell(t, e.clock.Now), Now: e.clock.Now})
+	fresh := New(e.mod.cfg, Deps{Deps: platform.Deps{UI: testutil.NewShell(t, e.clock.Now), Now: e.clock.Now, Live: &testutil.FakeLive{}}})
 	fresh.app = e.app
 	fresh.store.app = e.app
 	t.Cleanup(fresh.Close)

@@ -30,6 +30,7 @@ import (
 	"github.com/pocketbase/pocketbase/tools/types"
 
 	"github.com/canyu/canyu/hooks"
+	"github.com/canyu/canyu/platform"
 )
 
 // Collection names.
@@ -46,10 +47,7 @@ const (
 )
 
 // Deps are what the module needs from the process.
-type Deps struct {
-	Events *hooks.Events
-	Now    func() time.Time
-}
+type Deps = platform.Deps
 
 // Module is the webhooks module.
 type Module struct {
