@@ -1,6 +1,7 @@
 package main
 
 import (
+	"html"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -9,7 +10,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
@@ -22,6 +22,12 @@ import (
 // a fresh migrated database behind a real loopback server.
 func newSite(t *testing.T) (core.App, *Modules, string) {
 	t.Helper()
+	return newSiteWith(t, config.Default())
+}
+
+// newSiteWith is newSite with a configuration of the test's own.
+func newSiteWith(t *testing.T, cfg config.Config) (core.App, *Modules, string) {
+	t.Helper()
 	app := core.NewBaseApp(core.BaseAppConfig{DataDir: t.TempDir(), EncryptionEnv: "pb_test_env"})
 	if err := app.Bootstrap(); err != nil {
 		t.Fatal(err)
@@ -33,7 +39,6 @@ func newSite(t *testing.T) (core.App, *Modules, string) {
 	// the browser test signs up and in repeatedly from one address
 	app.Settings().RateLimits.Enabled = false
 
-	cfg := config.Default()
 	mods, err := wire(app, cfg, Overrides{})
 	if err != nil {
 		t.Fatal(err)
@@ -125,23 +130,108 @@ func TestCatalogsComplete(t *testing.T) {
 	})
 }
 
+// TestModulesCanBeSwitchedOff: with each module off in turn, the site
+// starts with its demo, and every page a guest or a member reaches by
+// following links from the home page renders: no link is dead (404), no
+// page breaks (5xx), and the switched-off module's pages are gone.
 func TestModulesCanBeSwitchedOff(t *testing.T) {
-	app := core.NewBaseApp(core.BaseAppConfig{DataDir: t.TempDir()})
-	if err := app.Bootstrap(); err != nil {
-		t.Fatal(err)
+	switches := map[string]func(*config.Config){
+		"members":  func(c *config.Config) { c.Members.Enabled = false },
+		"live":     func(c *config.Config) { c.Live.Enabled = false },
+		"forum":    func(c *config.Config) { c.Forum.Enabled = false },
+		"sales":    func(c *config.Config) { c.Sales.Enabled = false },
+		"plugins":  func(c *config.Config) { c.Plugins.Enabled = false },
+		"webhooks": func(c *config.Config) { c.Webhooks.Enabled = false },
 	}
-	t.Cleanup(func() { app.ResetBootstrapState() })
-	cfg := config.Default()
-	cfg.Members.Enabled = false
-	mods, err := wire(app, cfg, Overrides{Now: func() time.Time { return time.Unix(0, 0) }})
-	if err != nil {
-		t.Fatal(err)
+	for name, off := range switches {
+		t.Run(name, func(t *testing.T) {
+			cfg := config.Default()
+			off(&cfg)
+			app, mods, base := newSiteWith(t, cfg)
+			for _, m := range mods.List {
+				if m.Name() == name {
+					t.Fatalf("%s is registered although switched off", name)
+				}
+			}
+			if err := seedDemo(app, mods); err != nil {
+				t.Fatalf("demo without %s: %v", name, err)
+			}
+			member, err := app.FindAuthRecordByEmail("users", "ana@demo.canyu")
+			if err != nil {
+				t.Fatal(err)
+			}
+			token, _ := member.NewAuthToken()
+			for _, who := range []string{"guest", "member"} {
+				pages := crawl(t, base, map[bool]string{true: token}[who == "member"], 80)
+				t.Logf("%s without %s: %d pages opened", who, name, len(pages))
+				if len(pages) < 3 {
+					t.Errorf("%s without %s reached only %v", who, name, pages)
+				}
+				for _, p := range pages {
+					if strings.HasPrefix(p, "/"+name+"/") || p == "/"+name {
+						t.Errorf("%s without %s still reaches %s", who, name, p)
+					}
+				}
+			}
+		})
 	}
-	for _, m := range mods.List {
-		if m.Name() == "members" {
-			t.Errorf("members is registered although members.enabled is false")
+}
+
+var hrefs = regexp.MustCompile(`href="(/[^"#]*)"`)
+
+// crawl follows the site's own links from / (at most limit pages, as a
+// guest or with the member's session cookie) and fails on a dead link or a
+// broken page. It returns the paths it opened.
+func crawl(t *testing.T, base, token string, limit int) []string {
+	t.Helper()
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	seen := map[string]string{"/": "start"}
+	queue := []string{"/"}
+	var opened []string
+	for len(queue) > 0 && len(opened) < limit {
+		p := queue[0]
+		queue = queue[1:]
+		req, _ := http.NewRequest("GET", base+p, nil)
+		req.Header.Set("Accept-Language", "en")
+		if token != "" {
+			req.AddCookie(&http.Cookie{Name: "canyu_auth", Value: token})
+		}
+		res, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		opened = append(opened, p)
+		switch {
+		case res.StatusCode == http.StatusNotFound || res.StatusCode >= 500:
+			t.Errorf("GET %s (linked from %s) = %d", p, seen[p], res.StatusCode)
+			continue
+		case res.StatusCode >= 300 && res.StatusCode < 400:
+			if loc := res.Header.Get("Location"); strings.HasPrefix(loc, "/") {
+				if _, ok := seen[loc]; !ok {
+					seen[loc] = p
+					queue = append(queue, loc)
+				}
+			}
+			continue
+		}
+		if !strings.Contains(res.Header.Get("Content-Type"), "text/html") {
+			continue
+		}
+		for _, m := range hrefs.FindAllStringSubmatch(string(body), -1) {
+			link := html.UnescapeString(m[1])
+			if strings.HasPrefix(link, "/static/") || strings.HasPrefix(link, "/api/") || strings.HasPrefix(link, "/_/") ||
+				strings.Contains(link, "lang=") {
+				continue
+			}
+			if _, ok := seen[link]; !ok {
+				seen[link] = p
+				queue = append(queue, link)
+			}
 		}
 	}
+	return opened
 }
 
 func TestHealthcheck(t *testing.T) {

@@ -166,13 +166,17 @@ func (s *Shell) clearAuthCookie(e *core.RequestEvent) {
 	e.SetCookie(&http.Cookie{Name: AuthCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.secure(e)})
 }
 
-// RequireMember sends guests of an HTML page to the sign-in page and back.
+// RequireMember sends guests of an HTML page to the sign-in page and back
+// (or, on a site without an accounts module, shows them the 401 page).
 func (s *Shell) RequireMember() *hook.Handler[*core.RequestEvent] {
 	return &hook.Handler[*core.RequestEvent]{
 		Id: "canyuRequireMember",
 		Func: func(e *core.RequestEvent) error {
 			if e.Auth == nil || e.Auth.Collection().Name != "users" {
-				return e.Redirect(http.StatusSeeOther, "/signin?next="+urlQueryEscape(e.Request.URL.RequestURI()))
+				if signin := s.AccountLinks().SignIn; signin != "" {
+					return e.Redirect(http.StatusSeeOther, signin+"?next="+urlQueryEscape(e.Request.URL.RequestURI()))
+				}
+				return s.Error(e, http.StatusUnauthorized, "error.401")
 			}
 			return e.Next()
 		},

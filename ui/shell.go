@@ -14,6 +14,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"path"
 	"slices"
 	"strings"
@@ -43,12 +44,24 @@ type NavItem struct {
 	Order int
 }
 
+// Icon is a 24x24 line icon as data: the "d" attribute of each SVG path,
+// drawn with the current text colour.
+type Icon []string
+
+// Account is what the accounts module tells the shell: where members sign
+// in, sign up, open their profile, sign out and bind a phone, and where a
+// member's public page is (MemberPage + id, MemberByName + name). Without an
+// accounts module the shell shows none of these links, so none is dead.
+type Account struct {
+	SignIn, SignUp, Profile, SignOut, Phone, MemberPage, MemberByName string
+}
+
 // MemberLink is an icon link in the top bar for signed-in members, with an
 // optional count (unread notifications) kept live.
 type MemberLink struct {
 	Path  string
 	Label string // catalog key
-	Icon  string // "bell"
+	Icon  Icon
 	// Live is the live value showing the count, with %s for the member id
 	// ("member:%s.unread").
 	Live  string
@@ -57,8 +70,9 @@ type MemberLink struct {
 
 // memberLinkView is a MemberLink for one member.
 type memberLinkView struct {
-	Path, Label, Icon, Live string
-	N                       int
+	Path, Label, Live string
+	Icon              Icon
+	N                 int
 }
 
 // HomeSection is a block of the home page owned by a module: a page template
@@ -86,6 +100,25 @@ type Shell struct {
 	limits   LimitsConfig
 	writes   Budget
 	limiter  *Limiter
+	styles   []string // modules' stylesheets, linked on every page
+	scripts  []string // modules' scripts, loaded on every page
+	account  Account
+}
+
+// SetAccount tells the shell where the account pages are (the members
+// module calls it).
+func (s *Shell) SetAccount(a Account) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.account = a
+}
+
+// AccountLinks returns where the account pages are (all empty without an
+// accounts module).
+func (s *Shell) AccountLinks() Account {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.account
 }
 
 // New builds the shell with its own templates, strings and assets.
@@ -174,6 +207,45 @@ func (s *Shell) assetURL(name string) string {
 	return "/static/" + name + "?v=" + s.assets[name]
 }
 
+// AddModule adds what a module keeps next to its code, by the folders of
+// the skeleton (docs/modules.md): locales/ (en.json and zh-CN.json, keys
+// prefixed "<name>."), templates/ (pages named "<name>/<file>") and static/
+// (served under /static/<name>/). A static/<name>.css is linked on every
+// page and a static/<name>.js loaded on every page, so the module's home
+// sections and pages are styled wherever they show. Missing folders are
+// skipped.
+func (s *Shell) AddModule(name string, fsys fs.FS) error {
+	if sub, err := fs.Sub(fsys, "locales"); err == nil && exists(fsys, "locales") {
+		if err := s.Catalog.Add(sub); err != nil {
+			return fmt.Errorf("ui: module %s: %w", name, err)
+		}
+	}
+	if sub, err := fs.Sub(fsys, "templates"); err == nil && exists(fsys, "templates") {
+		if err := s.AddPages(name, sub); err != nil {
+			return err
+		}
+	}
+	if sub, err := fs.Sub(fsys, "static"); err == nil && exists(fsys, "static") {
+		if err := s.AddAssets(name, sub); err != nil {
+			return err
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if exists(sub, name+".css") {
+			s.styles = append(s.styles, name+"/"+name+".css")
+		}
+		if exists(sub, name+".js") {
+			s.scripts = append(s.scripts, name+"/"+name+".js")
+		}
+	}
+	return nil
+}
+
+func exists(fsys fs.FS, name string) bool {
+	_, err := fs.Stat(fsys, name)
+	return err == nil
+}
+
 // AddPages parses every *.html file of fsys as a page named
 // prefix/filename-without-extension ("members/profile"). Each page defines
 // "title" and "content" (or "section" for a home-page section). Files whose
@@ -254,6 +326,11 @@ type Page struct {
 	Flash    string
 	Title    string
 	Data     any
+	// Styles and Scripts are the modules' assets every page links.
+	Styles, Scripts []string
+	// Account is where the account pages are; its fields are empty without
+	// an accounts module.
+	Account Account
 	catalog  *Catalog
 	request  *http.Request
 	sections []renderedSection
@@ -289,6 +366,23 @@ func (p *Page) Duration(d time.Duration) string {
 		return fmt.Sprintf("%.1f h", d.Hours())
 	}
 	return fmt.Sprintf("%.1f d", d.Hours()/24)
+}
+
+// SignInURL is the sign-in page that comes back to next, or "" when the
+// site has no accounts module (templates then show no sign-in link).
+func (p *Page) SignInURL(next string) string {
+	if p.Account.SignIn == "" {
+		return ""
+	}
+	return p.Account.SignIn + "?next=" + url.QueryEscape(SafeNext(next))
+}
+
+// MemberURL is a member's public page, or "" without an accounts module.
+func (p *Page) MemberURL(id string) string {
+	if p.Account.MemberPage == "" || id == "" {
+		return ""
+	}
+	return p.Account.MemberPage + id
 }
 
 // LangURL returns the current page in language l.
@@ -371,12 +465,18 @@ func (s *Shell) Render(e *core.RequestEvent, status int, page string, data any) 
 }
 
 func (s *Shell) newPage(e *core.RequestEvent, data any) *Page {
+	s.mu.RLock()
+	styles, scripts, account := s.styles, s.scripts, s.account
+	s.mu.RUnlock()
 	p := &Page{
 		AppName: s.deps.AppName,
 		Lang:    s.Lang(e),
 		Path:    e.Request.URL.Path,
 		Member:  e.Auth,
 		Data:    data,
+		Styles:  styles,
+		Scripts: scripts,
+		Account: account,
 		catalog: s.Catalog,
 		request: e.Request,
 	}

@@ -1,12 +1,11 @@
 package forum
 
 import (
-	"database/sql"
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/pocketbase/pocketbase/core"
+
+	"github.com/canyu/canyu/modules/internal/demo"
 )
 
 // SeedDemo adds boards, a few needs with "me too"s and replies. It needs
@@ -45,13 +44,7 @@ func (m *Module) SeedDemo(app core.App) error {
 	if n, _ := app.CountRecords(Topics); n > 0 {
 		return nil
 	}
-	member := func(email string) (*core.Record, error) {
-		r, err := app.FindAuthRecordByEmail("users", email)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, fmt.Errorf("forum demo needs the demo member %s (members module)", email)
-		}
-		return r, err
-	}
+	member := func(email string) (*core.Record, error) { return demo.Member(app, email) }
 	fan, err := member("lei@demo.canyu")
 	if err != nil {
 		return err

@@ -44,6 +44,7 @@ func newEnvWith(t testing.TB, cfg Config, limits ui.LimitsConfig) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	shell.SetAccount(testutil.Account)
 	e.mod = New(cfg, Deps{Events: hooks.New(), UI: shell, Now: e.clock.Now, Live: e.live})
 	if err := e.mod.Register(e.app); err != nil {
 		t.Fatal(err)

@@ -3,7 +3,6 @@ package forum
 import (
 	"embed"
 	"errors"
-	"io/fs"
 	"net/http"
 	"time"
 
@@ -17,7 +16,7 @@ import (
 	"github.com/canyu/canyu/ui"
 )
 
-//go:embed templates/*.html locales/*.json
+//go:embed templates/*.html locales static
 var embedded embed.FS
 
 // Config is the forum section of the configuration.
@@ -94,7 +93,7 @@ func New(cfg Config, deps Deps) *Module {
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
-	return &Module{cfg: cfg, deps: deps, md: markdown.New(),
+	return &Module{cfg: cfg, deps: deps,
 		topics: newViewCache[TopicPage](time.Minute, 2048),
 		boards: newViewCache[BoardPage](time.Second, 512)}
 }
@@ -107,20 +106,17 @@ func (m *Module) Forum() *Forum { return m.forum }
 
 // Register adds the forum's pages, strings, routes and navigation.
 func (m *Module) Register(app core.App) error {
+	// mentions link to profiles when an accounts module says where they are
+	m.md = markdown.New(m.deps.UI.AccountLinks().MemberByName)
 	m.forum = &Forum{app: app, now: m.deps.Now, pub: m.deps.Live, events: m.deps.Events,
 		newAge: m.cfg.NewAccountAge, newPerDay: m.cfg.NewAccountTopics}
-	locales, _ := fs.Sub(embedded, "locales")
-	if err := m.deps.UI.Catalog.Add(locales); err != nil {
-		return err
-	}
-	pages, _ := fs.Sub(embedded, "templates")
-	if err := m.deps.UI.AddPages("forum", pages); err != nil {
+	if err := m.deps.UI.AddModule("forum", embedded); err != nil {
 		return err
 	}
 	m.deps.Live.Allow("topic:", m.forum.followTopic)
 	m.deps.UI.AddNav(ui.NavItem{Path: "/forum", Label: "forum.nav", Order: 10})
 	m.deps.UI.AddNav(ui.NavItem{Path: "/forum/roadmap", Label: "forum.roadmap", Order: 11})
-	m.deps.UI.AddMemberLink(ui.MemberLink{Path: "/forum/notifications", Label: "forum.notifications", Icon: "bell",
+	m.deps.UI.AddMemberLink(ui.MemberLink{Path: "/forum/notifications", Label: "forum.notifications", Icon: ui.Icon{"M18 8a6 6 0 0 0-12 0c0 7-3 9-3 9h18s-3-2-3-9", "M13.7 21a2 2 0 0 1-3.4 0"},
 		Live: "member:%s.unread", Count: func(e *core.RequestEvent) int { return m.forum.Unread(e.Auth.Id) }})
 	m.deps.UI.AddHomeSection(ui.HomeSection{Page: "forum/home_hot", Order: 10, Data: m.homeHot})
 	// an edited, hidden or deleted reply changes its topic's page: touch the

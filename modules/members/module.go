@@ -6,7 +6,6 @@ package members
 
 import (
 	"embed"
-	"io/fs"
 	"net/http"
 	"time"
 
@@ -18,7 +17,7 @@ import (
 	"github.com/canyu/canyu/ui"
 )
 
-//go:embed templates/*.html locales/*.json
+//go:embed templates/*.html locales
 var embedded embed.FS
 
 // Deps are what the module needs from the process.
@@ -62,14 +61,11 @@ func (m *Module) Register(app core.App) error {
 	}
 	m.phones = &Phones{app: app, cfg: m.cfg.Phone, sms: sms, now: m.deps.Now, events: m.deps.Events, text: m.codeText}
 
-	locales, _ := fs.Sub(embedded, "locales")
-	if err := m.deps.UI.Catalog.Add(locales); err != nil {
+	if err := m.deps.UI.AddModule("members", embedded); err != nil {
 		return err
 	}
-	pages, _ := fs.Sub(embedded, "templates")
-	if err := m.deps.UI.AddPages("members", pages); err != nil {
-		return err
-	}
+	m.deps.UI.SetAccount(ui.Account{SignIn: "/signin", SignUp: "/signup", Profile: "/profile", SignOut: "/signout",
+		Phone: "/members/phone", MemberPage: "/members/", MemberByName: "/members/by-name/"})
 	m.deps.UI.AddNav(ui.NavItem{Path: "/members", Label: "members.title", Order: 90})
 	m.deps.UI.AddHomeSection(ui.HomeSection{Page: "members/home_newest", Order: 90, Data: m.newestMembers})
 

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/pocketbase/pocketbase/core"
+
+	"github.com/canyu/canyu/modules/internal/demo"
 )
 
 // SeedDemo adds a product and a sale that opens five minutes after the demo
@@ -54,14 +56,10 @@ func (m *Module) SeedDemo(app core.App) error {
 			return err
 		}
 	}
-	users, err := app.FindCollectionByNameOrId("users")
-	if err != nil {
-		return err
-	}
 	for i, email := range []string{"lei@demo.canyu", "ana@demo.canyu", "gz@demo.canyu"} {
-		u, err := app.FindAuthRecordByEmail(users, email)
+		u, err := demo.Member(app, email)
 		if err != nil {
-			continue // the members module is switched off
+			return err
 		}
 		choice := []string{"Sunset orange", "Sky blue", "Sunset orange"}[i]
 		if _, _, err := m.engine.Reserve(context.Background(), s.Id, u.Id, choice, now); err != nil {

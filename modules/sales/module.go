@@ -13,7 +13,6 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
-	"io/fs"
 	"net/http"
 	"strings"
 	"sync"
@@ -27,7 +26,7 @@ import (
 	"github.com/canyu/canyu/ui"
 )
 
-//go:embed templates/*.html locales/*.json static/*
+//go:embed templates/*.html locales static
 var embedded embed.FS
 
 // Collection names.
@@ -106,16 +105,7 @@ func (m *Module) Register(app core.App) error {
 		return err
 	}
 	m.cop = cop
-	locales, _ := fs.Sub(embedded, "locales")
-	if err := m.deps.UI.Catalog.Add(locales); err != nil {
-		return err
-	}
-	pages, _ := fs.Sub(embedded, "templates")
-	if err := m.deps.UI.AddPages("sales", pages); err != nil {
-		return err
-	}
-	static, _ := fs.Sub(embedded, "static")
-	if err := m.deps.UI.AddAssets("sales", static); err != nil {
+	if err := m.deps.UI.AddModule("sales", embedded); err != nil {
 		return err
 	}
 	m.deps.Live.Allow("sale:", m.followSale)

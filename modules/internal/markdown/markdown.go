@@ -24,10 +24,16 @@ type Renderer struct {
 }
 
 // New returns a renderer with GitHub-flavoured extensions (tables,
-// strikethrough, autolinks, task lists) and @mentions linked to profiles.
-func New() *Renderer {
+// strikethrough, autolinks, task lists) and @mentions linked to
+// mentionBase+name; with mentionBase empty (no accounts module) a mention
+// stays text.
+func New(mentionBase string) *Renderer {
+	exts := []goldmark.Extender{extension.GFM, extension.CJK}
+	if mentionBase != "" {
+		exts = append(exts, mentionExtension{base: mentionBase})
+	}
 	md := goldmark.New(
-		goldmark.WithExtensions(extension.GFM, extension.CJK, mentionExtension{}),
+		goldmark.WithExtensions(exts...),
 		goldmark.WithRendererOptions(
 			html.WithHardWraps(), // members write line by line, as in a chat
 			// raw HTML stays off: goldmark escapes it unless html.WithUnsafe() is set

@@ -13,7 +13,7 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 func TestRenderGolden(t *testing.T) {
-	r := New()
+	r := New("/members/by-name/")
 	files, err := filepath.Glob("testdata/*.md")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no golden inputs: %v", err)
@@ -85,7 +85,7 @@ func assertSafe(t *testing.T, src, out string) {
 }
 
 func TestRenderStripsDangerousMarkup(t *testing.T) {
-	r := New()
+	r := New("/members/by-name/")
 	cases := []string{
 		"<script>alert(1)</script>",
 		"<img src=x onerror=alert(1)>",
@@ -107,7 +107,7 @@ func TestRenderStripsDangerousMarkup(t *testing.T) {
 }
 
 func TestRenderKeepsContent(t *testing.T) {
-	r := New()
+	r := New("/members/by-name/")
 	out := string(r.Render("**粗体** and [link](https://example.com)"))
 	for _, want := range []string{"<strong>粗体</strong>", `href="https://example.com"`, `rel="nofollow noreferrer noopener"`} {
 		if !strings.Contains(out, want) {
@@ -117,7 +117,7 @@ func TestRenderKeepsContent(t *testing.T) {
 }
 
 func TestRenderCutsHugeInput(t *testing.T) {
-	out := New().Render(strings.Repeat("a", MaxInput*2))
+	out := New("/members/by-name/").Render(strings.Repeat("a", MaxInput*2))
 	if n := strings.Count(string(out), "a"); n > MaxInput {
 		t.Errorf("Render(2*MaxInput) kept %d characters, want at most %d", n, MaxInput)
 	}
@@ -132,14 +132,14 @@ func FuzzRender(f *testing.F) {
 	for _, s := range seeds {
 		f.Add(s)
 	}
-	r := New()
+	r := New("/members/by-name/")
 	f.Fuzz(func(t *testing.T, src string) {
 		assertSafe(t, src, string(r.Render(src)))
 	})
 }
 
 func TestMentionsLinkToProfiles(t *testing.T) {
-	r := New()
+	r := New("/members/by-name/")
 	for _, c := range []struct{ in, want string }{
 		{"hi @Ann.", `<p>hi <a href="/members/by-name/Ann" rel="nofollow noreferrer">@Ann</a>.</p>`},
 		{"(@小米版主)", `<p>(<a href="/members/by-name/%E5%B0%8F%E7%B1%B3%E7%89%88%E4%B8%BB" rel="nofollow noreferrer">@小米版主</a>)</p>`},

@@ -13,20 +13,17 @@ import (
 	"github.com/yuin/goldmark/util"
 )
 
-// MentionPath is where a mention links: the members module redirects
-// /members/by-name/<name> to that member's profile.
-const MentionPath = "/members/by-name/"
-
 // mentionName is what follows the @ of a mention (the forum notifies the
 // same names).
 var mentionName = regexp.MustCompile(`^@([\p{L}\p{N}_.\-]{2,40})`)
 
-// mentions turns "@name" into a link to the member's profile.
-type mentions struct{}
+// mentions turns "@name" into a link to base+name (the accounts module
+// redirects it to the member's profile).
+type mentions struct{ base string }
 
 func (mentions) Trigger() []byte { return []byte{'@'} }
 
-func (mentions) Parse(_ ast.Node, block text.Reader, _ parser.Context) ast.Node {
+func (mt mentions) Parse(_ ast.Node, block text.Reader, _ parser.Context) ast.Node {
 	// not inside a word or an address ("ann@example.com")
 	if prev := block.PrecendingCharacter(); prev != '\n' && prev != utf8.RuneError &&
 		(unicode.IsLetter(prev) || unicode.IsDigit(prev) || prev == '_' || prev == '@') {
@@ -43,7 +40,7 @@ func (mentions) Parse(_ ast.Node, block text.Reader, _ parser.Context) ast.Node 
 	}
 	block.Advance(1 + len(name))
 	link := ast.NewLink()
-	link.Destination = []byte(MentionPath + url.PathEscape(name))
+	link.Destination = []byte(mt.base + url.PathEscape(name))
 	link.AppendChild(link, ast.NewString([]byte("@"+name)))
 	return link
 }
@@ -57,8 +54,8 @@ func trimTrailing(b []byte) []byte {
 }
 
 // mentionExtension registers the parser.
-type mentionExtension struct{}
+type mentionExtension struct{ base string }
 
-func (mentionExtension) Extend(m goldmark.Markdown) {
-	m.Parser().AddOptions(parser.WithInlineParsers(util.Prioritized(mentions{}, 500)))
+func (x mentionExtension) Extend(m goldmark.Markdown) {
+	m.Parser().AddOptions(parser.WithInlineParsers(util.Prioritized(mentions{base: x.base}, 500)))
 }

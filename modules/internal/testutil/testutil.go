@@ -90,13 +90,20 @@ func NewApp(t testing.TB) *tests.TestApp {
 	return app
 }
 
-// NewShell returns the web shell with the default configuration.
+// Account is where the members module puts the account pages; module
+// tests give it to their shell so pages link as on the wired site.
+var Account = ui.Account{SignIn: "/signin", SignUp: "/signup", Profile: "/profile", SignOut: "/signout",
+	Phone: "/members/phone", MemberPage: "/members/", MemberByName: "/members/by-name/"}
+
+// NewShell returns the web shell with the default configuration and the
+// members module's account links.
 func NewShell(t testing.TB, now func() time.Time) *ui.Shell {
 	t.Helper()
 	s, err := ui.New(ui.DefaultConfig(), ui.Deps{AppName: "Canyu", PublicURL: "http://127.0.0.1:8090", Now: now})
 	if err != nil {
 		t.Fatalf("testutil: shell: %v", err)
 	}
+	s.SetAccount(Account)
 	return s
 }
 
