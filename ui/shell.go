@@ -317,20 +317,20 @@ func (s *Shell) T(e *core.RequestEvent, key string, args ...any) string {
 // Page is what every template receives: the request's context plus the
 // page's own typed view in Data.
 type Page struct {
-	AppName  string
-	Lang     Lang
-	Path     string
-	Member   *core.Record
-	Nav      []NavItem
-	Links    []memberLinkView
-	Flash    string
-	Title    string
-	Data     any
+	AppName string
+	Lang    Lang
+	Path    string
+	Member  *core.Record
+	Nav     []NavItem
+	Links   []memberLinkView
+	Flash   string
+	Title   string
+	Data    any
 	// Styles and Scripts are the modules' assets every page links.
 	Styles, Scripts []string
 	// Account is where the account pages are; its fields are empty without
 	// an accounts module.
-	Account Account
+	Account  Account
 	catalog  *Catalog
 	request  *http.Request
 	sections []renderedSection
