@@ -302,12 +302,12 @@ func TestBrowserSale(t *testing.T) {
 	if err := chromedp.Do(ctx,
 		chromedp.WaitEnabled(`[data-buy] button`),
 		chromedp.Click(`[data-buy] button`, chromedp.NodeVisible),
-		chromedp.WaitVisible(`.alert-ok a[href="/sales/orders"]`), // the server's answer after the redirect
+		chromedp.WaitVisible(`.flash`), // the server's answer after the reload
 	); err != nil {
 		t.Fatalf("buy at the opening: %v", err)
 	}
-	if !strings.Contains(text(t, ctx, `.alert-ok`), "Order confirmed") {
-		t.Errorf("after buying the page says %q", text(t, ctx, `.alert-ok`))
+	if !strings.Contains(text(t, ctx, `.flash`), "Order confirmed") {
+		t.Errorf("after buying the page says %q", text(t, ctx, `.flash`))
 	}
 	shot(t, ctx, "sale-bought")
 	if n, err := app.CountRecords("sales_orders"); err != nil || n != 1 {

@@ -16,6 +16,7 @@ import (
 	pbui "github.com/pocketbase/pocketbase/ui"
 
 	"github.com/canyu/canyu/config"
+	"github.com/canyu/canyu/ui"
 )
 
 // newSite runs the fully wired Canyu (every module of the default config) on
@@ -114,6 +115,27 @@ func TestCatalogsComplete(t *testing.T) {
 	_, mods, _ := newSite(t)
 	if missing := mods.UI.Catalog.Missing(); len(missing) > 0 {
 		t.Errorf("catalog gaps:\n%s", strings.Join(missing, "\n"))
+	}
+	// every message a problems table names exists (in English, so, by the
+	// check above, in every language), and follows <module>.err_<what>
+	checked := 0
+	for _, m := range mods.List {
+		p, ok := m.(interface{ Problems() ui.Problems })
+		if !ok {
+			continue
+		}
+		for _, key := range p.Problems().Keys() {
+			checked++
+			if !mods.UI.Catalog.Has(key) {
+				t.Errorf("module %s shows an error with key %q, which no catalog defines", m.Name(), key)
+			}
+			if !strings.HasPrefix(key, m.Name()+".err_") {
+				t.Errorf("module %s: error key %q is not %s.err_<what>", m.Name(), key, m.Name())
+			}
+		}
+	}
+	if checked < 50 {
+		t.Errorf("checked %d problem keys, want the tables of members, forum and sales", checked)
 	}
 	key := regexp.MustCompile(`\.T "([a-z0-9_.]+)"`)
 	filepath.WalkDir(".", func(p string, d os.DirEntry, err error) error {

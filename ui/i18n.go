@@ -62,13 +62,22 @@ func fromAcceptLanguage(header string) (Lang, bool) {
 // Catalog holds the message strings of every language. Modules add their own
 // strings next to their code with Add.
 type Catalog struct {
-	mu   sync.RWMutex
-	msgs map[Lang]map[string]string
+	mu       sync.RWMutex
+	msgs     map[Lang]map[string]string
+	fallback Lang
 }
 
-// NewCatalog returns an empty catalog.
+// NewCatalog returns an empty catalog that falls back to English.
 func NewCatalog() *Catalog {
-	return &Catalog{msgs: map[Lang]map[string]string{}}
+	return &Catalog{msgs: map[Lang]map[string]string{}, fallback: English}
+}
+
+// SetFallback sets the language a message missing in the asked language
+// is taken from (the site's ui.default_language).
+func (c *Catalog) SetFallback(l Lang) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.fallback = l
 }
 
 // Add loads <lang>.json files (flat key -> text maps) from fsys. A key that
@@ -98,11 +107,15 @@ func (c *Catalog) Add(fsys fs.FS) error {
 	return nil
 }
 
-// T translates key into lang, falling back to English and then to the key
-// itself. With args, the text is a fmt format.
+// T translates key into lang, falling back to the site's default language,
+// then to English and then to the key itself. With args, the text is a fmt
+// format.
 func (c *Catalog) T(lang Lang, key string, args ...any) string {
 	c.mu.RLock()
 	msg, ok := c.msgs[lang][key]
+	if !ok {
+		msg, ok = c.msgs[c.fallback][key]
+	}
 	if !ok {
 		msg, ok = c.msgs[English][key]
 	}

@@ -66,9 +66,9 @@ func (s *Shell) csrf() (*hook.Handler[*core.RequestEvent], error) {
 		Func: func(e *core.RequestEvent) error {
 			if err := cop.Check(e.Request); err != nil {
 				if isAPI(e.Request) || isDashboard(e.Request) {
-					return e.ForbiddenError(s.T(e, "error.csrf"), nil)
+					return e.ForbiddenError(s.T(e, "ui.err_cross_origin"), nil)
 				}
-				return s.Error(e, http.StatusForbidden, "error.csrf")
+				return s.Error(e, http.StatusForbidden, "ui.err_cross_origin")
 			}
 			return e.Next()
 		},
@@ -176,7 +176,7 @@ func (s *Shell) RequireMember() *hook.Handler[*core.RequestEvent] {
 				if signin := s.AccountLinks().SignIn; signin != "" {
 					return e.Redirect(http.StatusSeeOther, signin+"?next="+urlQueryEscape(e.Request.URL.RequestURI()))
 				}
-				return s.Error(e, http.StatusUnauthorized, "error.401")
+				return s.Error(e, http.StatusUnauthorized, "ui.err_signed_out")
 			}
 			return e.Next()
 		},

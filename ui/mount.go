@@ -98,7 +98,7 @@ func (s *Shell) requireMemberJSON() *hook.Handler[*core.RequestEvent] {
 		Id: "canyuRequireMemberJSON",
 		Func: func(e *core.RequestEvent) error {
 			if e.Auth == nil || e.Auth.Collection().Name != "users" {
-				return s.problemJSON(e, http.StatusUnauthorized, "error.401", "signed_out", nil)
+				return s.writeProblem(e, &Problem{Status: http.StatusUnauthorized, Key: "ui.err_signed_out"})
 			}
 			return e.Next()
 		},
@@ -127,9 +127,9 @@ func (s *Shell) limit(class string, own Budget, json bool) *hook.Handler[*core.R
 			}
 			e.Response.Header().Set("Retry-After", strconv.Itoa(int((retry+time.Second-1)/time.Second)))
 			if json {
-				return s.problemJSON(e, http.StatusTooManyRequests, "error.429", "rate_limited", nil)
+				return s.writeProblem(e, &Problem{Status: http.StatusTooManyRequests, Key: "ui.err_rate_limited"})
 			}
-			return s.Error(e, http.StatusTooManyRequests, "error.429")
+			return s.Error(e, http.StatusTooManyRequests, "ui.err_rate_limited")
 		},
 	}
 }
@@ -141,33 +141,14 @@ func (s *Shell) Limiter() *Limiter { return s.limiter }
 // LimitsEnabled reports whether Canyu's rate limits are on.
 func (s *Shell) LimitsEnabled() bool { return s.limits.Enabled }
 
-// APIHandler wraps a JSON handler the way Handler wraps a page: a
-// *router.ApiError keeps its status, message and data; anything else is
-// logged and answered as a 500 in the member's language.
+// APIHandler wraps a JSON handler the way Handler wraps a page: a *Problem
+// is answered as JSON in the member's language, a *router.ApiError as
+// PocketBase answers it; anything else is logged and answered as a 500.
 func (s *Shell) APIHandler(h func(e *core.RequestEvent) error) func(e *core.RequestEvent) error {
 	return func(e *core.RequestEvent) error {
-		err := h(e)
-		if err == nil {
-			return nil
+		if err := h(e); err != nil {
+			return s.apiError(e, err)
 		}
-		var apiErr *router.ApiError
-		if errors.As(err, &apiErr) {
-			return err
-		}
-		e.App.Logger().Error("ui: api failed", "path", e.Request.URL.Path, "error", err)
-		if e.Written() {
-			return nil
-		}
-		return s.problemJSON(e, http.StatusInternalServerError, "error.500", "error", nil)
+		return nil
 	}
-}
-
-// problemJSON answers the way PocketBase answers its own errors, with a
-// message in the member's language and a stable code in data.code.
-func (s *Shell) problemJSON(e *core.RequestEvent, status int, key, code string, data map[string]any) error {
-	if data == nil {
-		data = map[string]any{}
-	}
-	data["code"] = code
-	return e.JSON(status, map[string]any{"status": status, "message": s.T(e, key), "data": data})
 }

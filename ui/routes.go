@@ -34,7 +34,7 @@ func (s *Shell) notFound(e *core.RequestEvent) error {
 	if isAPI(e.Request) {
 		return e.NotFoundError("", nil)
 	}
-	return s.Error(e, http.StatusNotFound, "error.404")
+	return s.Error(e, http.StatusNotFound, "ui.err_not_found")
 }
 
 // SafeNext returns next when it is a path on this site, "/" otherwise, so a

@@ -137,6 +137,7 @@ func New(cfg Config, deps Deps) (*Shell, error) {
 		assets: map[string]string{}, assetFS: map[string]assetFile{},
 		limits: deps.Limits, writes: writes, limiter: NewLimiter(deps.Now)}
 
+	s.Catalog.SetFallback(Lang(cfg.DefaultLanguage))
 	locales, _ := fs.Sub(embedded, "locales")
 	if err := s.Catalog.Add(locales); err != nil {
 		return nil, err
@@ -303,6 +304,9 @@ func (s *Shell) AddHomeSection(sec HomeSection) {
 	s.sections = append(s.sections, sec)
 	slices.SortStableFunc(s.sections, func(a, b HomeSection) int { return a.Order - b.Order })
 }
+
+// DefaultLang is the site's default language (ui.default_language).
+func (s *Shell) DefaultLang() Lang { return Lang(s.cfg.DefaultLanguage) }
 
 // Lang returns the language of the request.
 func (s *Shell) Lang(e *core.RequestEvent) Lang {
@@ -530,7 +534,14 @@ const flashCookie = "flash"
 
 // Flash stores a one-time message (a catalog key) shown on the next page.
 func (s *Shell) Flash(e *core.RequestEvent, key string) {
-	e.SetCookie(&http.Cookie{Name: flashCookie, Value: key, Path: "/", MaxAge: 60, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.secure(e)})
+	s.FlashTo(e.Response, e.Request, key)
+}
+
+// FlashTo is Flash for handlers outside PocketBase's router: the next page
+// the browser opens shows the message.
+func (s *Shell) FlashTo(w http.ResponseWriter, r *http.Request, key string) {
+	secure := s.cfg.SecureCookies == "always" || s.cfg.SecureCookies == "auto" && (r.TLS != nil || strings.HasPrefix(s.deps.PublicURL, "https://"))
+	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: key, Path: "/", MaxAge: 60, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: secure})
 }
 
 // ErrorView is the data of the error page.
@@ -540,18 +551,22 @@ type ErrorView struct {
 }
 
 // Error renders the error page with a translated message.
-func (s *Shell) Error(e *core.RequestEvent, status int, key string) error {
-	return s.Render(e, status, "error", ErrorView{Status: status, Message: s.T(e, key)})
+func (s *Shell) Error(e *core.RequestEvent, status int, key string, args ...any) error {
+	return s.Render(e, status, "error", ErrorView{Status: status, Message: s.T(e, key, args...)})
 }
 
 // Handler wraps an HTML handler: an error it returns becomes an error page in
-// the member's language. A *router.ApiError keeps its status; anything else is
-// logged and shown as a 500.
+// the member's language. A *Problem shows its status and message, a
+// *router.ApiError its status; anything else is logged and shown as a 500.
 func (s *Shell) Handler(h func(e *core.RequestEvent) error) func(e *core.RequestEvent) error {
 	return func(e *core.RequestEvent) error {
 		err := h(e)
 		if err == nil {
 			return nil
+		}
+		var p *Problem
+		if errors.As(err, &p) && !e.Written() {
+			return s.Error(e, p.Status, p.Key, p.Args...)
 		}
 		var apiErr *router.ApiError
 		if errors.As(err, &apiErr) {
@@ -561,24 +576,24 @@ func (s *Shell) Handler(h func(e *core.RequestEvent) error) func(e *core.Request
 		if e.Written() {
 			return nil
 		}
-		return s.Error(e, http.StatusInternalServerError, "error.500")
+		return s.Error(e, http.StatusInternalServerError, "ui.err_server")
 	}
 }
 
 func statusKey(status int) string {
 	switch status {
 	case http.StatusNotFound:
-		return "error.404"
+		return "ui.err_not_found"
 	case http.StatusForbidden:
-		return "error.403"
+		return "ui.err_forbidden"
 	case http.StatusUnauthorized:
-		return "error.401"
+		return "ui.err_signed_out"
 	case http.StatusTooManyRequests:
-		return "error.429"
+		return "ui.err_rate_limited"
 	case http.StatusBadRequest:
-		return "error.400"
+		return "ui.err_bad_request"
 	}
-	return "error.500"
+	return "ui.err_server"
 }
 
 // staticFile serves an embedded asset; a request carrying the current hash

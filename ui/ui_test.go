@@ -56,10 +56,17 @@ func TestCatalog(t *testing.T) {
 	if got := c.T(Chinese, "only.en"); got != "x" {
 		t.Errorf("T(zh, only.en) = %q, want the English fallback", got)
 	}
+	c.SetFallback(Chinese) // a site whose default language is Chinese
+	if err := c.Add(fstest.MapFS{"en.json": {Data: []byte(`{"both":"English"}`)}, "zh-CN.json": {Data: []byte(`{"both":"中文","only.zh":"只有中文"}`)}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.T(English, "only.zh"); got != "只有中文" {
+		t.Errorf("T(en, only.zh) = %q, want the default language's text, not the key", got)
+	}
 	if got := c.T(English, "nope"); got != "nope" {
 		t.Errorf("T(en, nope) = %q, want the key", got)
 	}
-	if m := c.Missing(); len(m) != 1 || m[0] != `zh-CN lacks "only.en"` {
+	if m := c.Missing(); len(m) != 2 || m[1] != `zh-CN lacks "only.en"` {
 		t.Errorf("Missing() = %v", m)
 	}
 	dup := fstest.MapFS{"en.json": {Data: []byte(`{"a":"again"}`)}, "zh-CN.json": {Data: []byte(`{}`)}}

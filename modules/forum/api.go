@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/pocketbase/pocketbase/core"
+
+	"github.com/canyu/canyu/ui"
 )
 
 // apiHot: GET /api/forum/hot?kind=request,bug&limit=20.
@@ -21,7 +23,7 @@ func (m *Module) apiHot(e *core.RequestEvent) error {
 	}
 	hot, err := m.forum.Hot(kinds, limit)
 	if err != nil {
-		return m.apiError(e, err)
+		return problems.Show(err)
 	}
 	out := make([]map[string]any, len(hot))
 	for i, h := range hot {
@@ -50,7 +52,7 @@ type topicRequest struct {
 func (m *Module) apiCreateTopic(e *core.RequestEvent) error {
 	var req topicRequest
 	if err := e.BindBody(&req); err != nil {
-		return e.BadRequestError(m.deps.UI.T(e, "error.400"), err)
+		return ui.BadBody(err)
 	}
 	in := NewTopic{Board: req.Board, Kind: req.Kind, Title: req.Title, Body: req.Body, Fields: req.Fields, Area: req.Area}
 	if req.Poll != nil {
@@ -58,7 +60,7 @@ func (m *Module) apiCreateTopic(e *core.RequestEvent) error {
 	}
 	t, err := m.forum.CreateTopic(e.Auth, in)
 	if err != nil {
-		return m.apiError(e, err)
+		return problems.Show(err)
 	}
 	return e.JSON(http.StatusCreated, t)
 }
@@ -69,15 +71,15 @@ func (m *Module) apiReply(e *core.RequestEvent) error {
 		Body string `json:"body" form:"body"`
 	}
 	if err := e.BindBody(&req); err != nil {
-		return e.BadRequestError(m.deps.UI.T(e, "error.400"), err)
+		return ui.BadBody(err)
 	}
 	images, err := uploadedImages(e) // multipart/form-data: body and up to four images
 	if err != nil {
-		return m.apiError(e, err)
+		return problems.Show(err)
 	}
 	p, err := m.forum.Reply(e.Auth, e.Request.PathValue("id"), req.Body, images...)
 	if err != nil {
-		return m.apiError(e, err)
+		return problems.Show(err)
 	}
 	return e.JSON(http.StatusCreated, p)
 }
@@ -88,7 +90,7 @@ func (m *Module) apiMeToo(on bool) func(*core.RequestEvent) error {
 	return func(e *core.RequestEvent) error {
 		n, err := m.forum.MeToo(e.Auth, e.Request.PathValue("id"), on)
 		if err != nil {
-			return m.apiError(e, err)
+			return problems.Show(err)
 		}
 		return e.JSON(http.StatusOK, map[string]any{"count": n, "metoo": on})
 	}
@@ -115,7 +117,7 @@ func (m *Module) apiSearch(similar bool) func(*core.RequestEvent) error {
 		}
 		hits, err := m.forum.Search(q, kinds, similar, limit)
 		if err != nil {
-			return m.apiError(e, err)
+			return problems.Show(err)
 		}
 		out := make([]map[string]any, len(hits))
 		for i, h := range hits {
@@ -134,11 +136,11 @@ func (m *Module) apiVote(e *core.RequestEvent) error {
 		Choices []int `json:"choices"`
 	}
 	if err := e.BindBody(&req); err != nil {
-		return e.BadRequestError(m.deps.UI.T(e, "error.400"), err)
+		return ui.BadBody(err)
 	}
 	r, err := m.forum.Vote(e.Auth, e.Request.PathValue("id"), req.Choices)
 	if err != nil {
-		return m.apiError(e, err)
+		return problems.Show(err)
 	}
 	return e.JSON(http.StatusOK, map[string]any{"options": r.Options, "counts": r.Counts, "voters": r.Voters, "mine": r.Mine})
 }

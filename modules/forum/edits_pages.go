@@ -45,10 +45,10 @@ func reactionViews(counts map[string]int) []ReactionView {
 func (m *Module) editForm(e *core.RequestEvent) error {
 	p, err := m.forum.FindPost(e.Request.PathValue("id"))
 	if err != nil {
-		return m.pageError(e, err)
+		return problems.Show(err)
 	}
 	if p.GetString("author") != e.Auth.Id && !canModerate(e.Auth) {
-		return m.pageError(e, ErrNotYours)
+		return problems.Show(ErrNotYours)
 	}
 	return m.renderEdit(e, http.StatusOK, p, p.GetString("body"), "")
 }
@@ -69,11 +69,11 @@ func (m *Module) edit(e *core.RequestEvent) error {
 		if errors.As(err, &fe) {
 			post, ferr := m.forum.FindPost(e.Request.PathValue("id"))
 			if ferr != nil {
-				return m.pageError(e, ferr)
+				return problems.Show(ferr)
 			}
 			return m.renderEdit(e, http.StatusBadRequest, post, body, fe["body"]) // nothing typed is lost
 		}
-		return m.pageError(e, err)
+		return problems.Show(err)
 	}
 	return e.Redirect(http.StatusSeeOther, "/forum/t/"+p.GetString("topic")+"#p-"+p.Id)
 }
@@ -81,7 +81,7 @@ func (m *Module) edit(e *core.RequestEvent) error {
 func (m *Module) history(e *core.RequestEvent) error {
 	p, err := m.forum.FindPost(e.Request.PathValue("id"))
 	if err != nil {
-		return m.pageError(e, err)
+		return problems.Show(err)
 	}
 	versions, err := m.forum.History(p.Id)
 	if err != nil {
@@ -102,10 +102,10 @@ func (m *Module) reactForm(e *core.RequestEvent) error {
 	id, key := e.Request.PathValue("id"), e.Request.FormValue("emoji")
 	p, err := m.forum.FindPost(id)
 	if err != nil {
-		return m.pageError(e, err)
+		return problems.Show(err)
 	}
 	if _, err := m.forum.React(e.Auth, id, key, !m.forum.HasReacted(e.Auth, id, key)); err != nil {
-		return m.pageError(e, err)
+		return problems.Show(err)
 	}
 	return e.Redirect(http.StatusSeeOther, "/forum/t/"+p.GetString("topic")+"#p-"+id)
 }
@@ -114,7 +114,7 @@ func (m *Module) apiReact(on bool) func(e *core.RequestEvent) error {
 	return func(e *core.RequestEvent) error {
 		counts, err := m.forum.React(e.Auth, e.Request.PathValue("id"), e.Request.PathValue("emoji"), on)
 		if err != nil {
-			return m.apiError(e, err)
+			return problems.Show(err)
 		}
 		return e.JSON(http.StatusOK, map[string]any{"reactions": counts})
 	}

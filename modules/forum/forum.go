@@ -24,6 +24,7 @@ import (
 	"github.com/canyu/canyu/hooks"
 	"github.com/canyu/canyu/modules/internal/access"
 	"github.com/canyu/canyu/platform"
+	"github.com/canyu/canyu/ui"
 )
 
 // Collection names.
@@ -54,16 +55,7 @@ var (
 )
 
 // FieldErrors are input errors per field (catalog keys).
-type FieldErrors map[string]string
-
-func (f FieldErrors) Error() string {
-	keys := make([]string, 0, len(f))
-	for k, v := range f {
-		keys = append(keys, k+": "+v)
-	}
-	slices.Sort(keys)
-	return "forum: invalid input: " + strings.Join(keys, ", ")
-}
+type FieldErrors = ui.FieldErrors
 
 // Field is one structured field of a topic form.
 type Field struct {

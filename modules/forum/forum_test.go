@@ -250,7 +250,7 @@ func TestAPI(t *testing.T) {
 	cases := []tc{
 		{"guest cannot post", "POST", "/api/forum/topics", `{"board":"camera","kind":"discussion","title":"Hello all"}`, "", 401, []string{`"status":401`}, nil},
 		{"member posts a request", "POST", "/api/forum/topics", `{"board":"camera","kind":"request","title":"Night mode","fields":{"problem":"p","proposal":"q"}}`, "member", 201, []string{`"title":"Night mode"`, `"status":"new"`}, nil},
-		{"empty title in Chinese", "POST", "/api/forum/topics", `{"board":"camera","kind":"discussion","title":""}`, "member", 400, []string{`"title":{"code":"forum.err_required"`}, nil},
+		{"empty title in Chinese", "POST", "/api/forum/topics", `{"board":"camera","kind":"discussion","title":""}`, "member", 400, []string{`"title":{"code":"required"`}, nil},
 		{"unknown board", "POST", "/api/forum/topics", `{"board":"nope","kind":"discussion","title":"Hello all"}`, "member", 404, []string{"There is no such board"}, nil},
 		{"script refused", "POST", "/api/forum/topics", `{"board":"camera","kind":"discussion","title":"Hello all","body":"<script>x</script>"}`, "member", 400, []string{"Scripts and script links"}, nil},
 		{"malformed body", "POST", "/api/forum/topics", `{"board":`, "member", 400, []string{`"status":400`}, nil},
@@ -619,7 +619,7 @@ func TestShippedNamesTheRelease(t *testing.T) {
 	(&tests.ApiScenario{
 		Method: "POST", URL: "/api/forum/topics/" + other.Id + "/status", Body: strings.NewReader(`{"status":"shipped","release_url":"/releases/x"}`),
 		Headers:        map[string]string{"Authorization": testutil.Token(t, staffer), "Accept-Language": "zh-CN"},
-		ExpectedStatus: 400, ExpectedContent: []string{`"release":{"code":"forum.err_release"`, "请填写上线的版本号"},
+		ExpectedStatus: 400, ExpectedContent: []string{`"release":{"code":"release"`, "请填写上线的版本号"},
 		TestAppFactory: func(testing.TB) *tests.TestApp { return e.app }, DisableTestAppCleanup: true,
 	}).Test(t)
 

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/pocketbase/pocketbase/core"
+
+	"github.com/canyu/canyu/ui"
 )
 
 func (m *Module) report(e *core.RequestEvent) error {
@@ -16,7 +18,7 @@ func (m *Module) report(e *core.RequestEvent) error {
 			m.deps.UI.Flash(e, "forum.err_reported")
 			return e.Redirect(http.StatusSeeOther, "/forum/t/"+id)
 		}
-		return m.pageError(e, err)
+		return problems.Show(err)
 	}
 	m.deps.UI.Flash(e, "forum.reported")
 	return e.Redirect(http.StatusSeeOther, "/forum/t/"+id)
@@ -25,7 +27,7 @@ func (m *Module) report(e *core.RequestEvent) error {
 func (m *Module) moderate(e *core.RequestEvent) error {
 	id := e.Request.PathValue("id")
 	if err := m.forum.Moderate(e.Auth, e.Request.FormValue("action"), id, e.Request.FormValue("post"), e.Request.FormValue("note")); err != nil {
-		return m.pageError(e, err)
+		return problems.Show(err)
 	}
 	m.deps.UI.Flash(e, "forum.moderated")
 	if e.Request.FormValue("back") == "queue" {
@@ -99,10 +101,10 @@ func (m *Module) apiReport(e *core.RequestEvent) error {
 		Reason string `json:"reason"`
 	}
 	if err := e.BindBody(&req); err != nil {
-		return e.BadRequestError(m.deps.UI.T(e, "error.400"), err)
+		return ui.BadBody(err)
 	}
 	if err := m.forum.Report(e.Auth, e.Request.PathValue("id"), req.Post, req.Reason); err != nil {
-		return m.apiError(e, err)
+		return problems.Show(err)
 	}
 	return e.NoContent(http.StatusCreated)
 }
@@ -115,10 +117,10 @@ func (m *Module) apiModerate(e *core.RequestEvent) error {
 		Note   string `json:"note"`
 	}
 	if err := e.BindBody(&req); err != nil {
-		return e.BadRequestError(m.deps.UI.T(e, "error.400"), err)
+		return ui.BadBody(err)
 	}
 	if err := m.forum.Moderate(e.Auth, req.Action, e.Request.PathValue("id"), req.Post, req.Note); err != nil {
-		return m.apiError(e, err)
+		return problems.Show(err)
 	}
 	return e.NoContent(http.StatusNoContent)
 }
@@ -136,7 +138,7 @@ func mergeTarget(v string) string {
 func (m *Module) merge(e *core.RequestEvent) error {
 	id := e.Request.PathValue("id")
 	if _, err := m.forum.Merge(e.Auth, id, mergeTarget(e.Request.FormValue("into"))); err != nil {
-		return m.pageError(e, err)
+		return problems.Show(err)
 	}
 	m.deps.UI.Flash(e, "forum.merged")
 	return e.Redirect(http.StatusSeeOther, "/forum/t/"+id)
@@ -149,11 +151,11 @@ func (m *Module) apiMerge(e *core.RequestEvent) error {
 		Into string `json:"into"`
 	}
 	if err := e.BindBody(&req); err != nil {
-		return e.BadRequestError(m.deps.UI.T(e, "error.400"), err)
+		return ui.BadBody(err)
 	}
 	n, err := m.forum.Merge(e.Auth, e.Request.PathValue("id"), mergeTarget(req.Into))
 	if err != nil {
-		return m.apiError(e, err)
+		return problems.Show(err)
 	}
 	return e.JSON(http.StatusOK, map[string]any{"into": mergeTarget(req.Into), "count": n})
 }

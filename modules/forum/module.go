@@ -11,7 +11,6 @@ import (
 	"github.com/pocketbase/pocketbase/tools/types"
 
 	"github.com/canyu/canyu/modules/internal/markdown"
-	"github.com/canyu/canyu/modules/internal/problem"
 	"github.com/canyu/canyu/platform"
 	"github.com/canyu/canyu/ui"
 )
@@ -152,51 +151,29 @@ func (m *Module) Register(app core.App) error {
 }
 
 // problems shows the forum's domain errors to members.
-var problems = []problem.Rule{
-	{Err: ErrUnknownBoard, P: problem.P{Status: http.StatusNotFound, Key: "forum.err_board"}},
-	{Err: ErrTopicNotFound, P: problem.P{Status: http.StatusNotFound, Key: "forum.err_topic"}},
-	{Err: ErrPostNotFound, P: problem.P{Status: http.StatusNotFound, Key: "forum.err_post"}},
-	{Err: ErrNotYours, P: problem.P{Status: http.StatusForbidden, Key: "forum.err_not_yours"}},
-	{Err: ErrBadReaction, P: problem.P{Status: http.StatusBadRequest, Key: "forum.err_reaction"}},
-	{Err: ErrKindNotAllowed, P: problem.P{Status: http.StatusBadRequest, Key: "forum.err_kind"}},
-	{Err: ErrStaffOnly, P: problem.P{Status: http.StatusForbidden, Key: "forum.err_staff_only"}},
-	{Err: ErrLocked, P: problem.P{Status: http.StatusForbidden, Key: "forum.err_locked"}},
-	{Err: ErrNotMeTooable, P: problem.P{Status: http.StatusBadRequest, Key: "forum.err_not_metooable"}},
-	{Err: ErrUnsafeMarkdown, P: problem.P{Status: http.StatusBadRequest, Key: "forum.err_unsafe"}},
-	{Err: ErrBadStatus, P: problem.P{Status: http.StatusBadRequest, Key: "forum.err_status"}},
-	{Err: ErrNotPoll, P: problem.P{Status: http.StatusBadRequest, Key: "forum.err_not_poll"}},
-	{Err: ErrPollClosed, P: problem.P{Status: http.StatusConflict, Key: "forum.err_poll_closed"}},
-	{Err: ErrVoted, P: problem.P{Status: http.StatusConflict, Key: "forum.err_voted"}},
-	{Err: ErrBadChoice, P: problem.P{Status: http.StatusBadRequest, Key: "forum.err_choice"}},
-	{Err: ErrBadMerge, P: problem.P{Status: http.StatusBadRequest, Key: "forum.err_merge"}},
-	{Err: ErrNotModerator, P: problem.P{Status: http.StatusForbidden, Key: "forum.err_not_moderator"}},
-	{Err: ErrBadAction, P: problem.P{Status: http.StatusBadRequest, Key: "forum.err_action"}},
-	{Err: ErrAlreadyReported, P: problem.P{Status: http.StatusConflict, Key: "forum.err_reported"}},
-	{Err: ErrNewAccount, P: problem.P{Status: http.StatusTooManyRequests, Key: "forum.err_new_account"}},
+var problems = ui.Problems{
+	{Err: ErrUnknownBoard, Status: http.StatusNotFound, Key: "forum.err_unknown_board"},
+	{Err: ErrTopicNotFound, Status: http.StatusNotFound, Key: "forum.err_topic_not_found"},
+	{Err: ErrPostNotFound, Status: http.StatusNotFound, Key: "forum.err_post_not_found"},
+	{Err: ErrNotYours, Status: http.StatusForbidden, Key: "forum.err_not_yours"},
+	{Err: ErrBadReaction, Status: http.StatusBadRequest, Key: "forum.err_reaction"},
+	{Err: ErrKindNotAllowed, Status: http.StatusBadRequest, Key: "forum.err_kind"},
+	{Err: ErrStaffOnly, Status: http.StatusForbidden, Key: "forum.err_staff_only"},
+	{Err: ErrLocked, Status: http.StatusForbidden, Key: "forum.err_locked"},
+	{Err: ErrNotMeTooable, Status: http.StatusBadRequest, Key: "forum.err_not_metooable"},
+	{Err: ErrUnsafeMarkdown, Status: http.StatusBadRequest, Key: "forum.err_unsafe"},
+	{Err: ErrBadStatus, Status: http.StatusBadRequest, Key: "forum.err_status"},
+	{Err: ErrNotPoll, Status: http.StatusBadRequest, Key: "forum.err_not_poll"},
+	{Err: ErrPollClosed, Status: http.StatusConflict, Key: "forum.err_poll_closed"},
+	{Err: ErrVoted, Status: http.StatusConflict, Key: "forum.err_voted"},
+	{Err: ErrBadChoice, Status: http.StatusBadRequest, Key: "forum.err_choice"},
+	{Err: ErrBadMerge, Status: http.StatusBadRequest, Key: "forum.err_merge"},
+	{Err: ErrNotModerator, Status: http.StatusForbidden, Key: "forum.err_not_moderator"},
+	{Err: ErrBadAction, Status: http.StatusBadRequest, Key: "forum.err_action"},
+	{Err: ErrAlreadyReported, Status: http.StatusConflict, Key: "forum.err_reported"},
+	{Err: ErrNewAccount, Status: http.StatusTooManyRequests, Key: "forum.err_new_account"},
 }
 
-// explain shows err: a domain error by the table, form errors as such.
-func explain(err error) (problem.P, bool) {
-	var fe FieldErrors
-	if errors.As(err, &fe) {
-		return problem.P{Status: http.StatusBadRequest, Key: "forum.err_form"}, true
-	}
-	return problem.Find(err, problems)
-}
-
-// apiError answers a domain error as JSON in the member's language, with
-// per-field messages for form errors.
-func (m *Module) apiError(e *core.RequestEvent, err error) error {
-	p, ok := explain(err)
-	if !ok {
-		e.App.Logger().Error("forum: api", "path", e.Request.URL.Path, "error", err)
-	}
-	data := map[string]any{}
-	var fe FieldErrors
-	if errors.As(err, &fe) {
-		for k, v := range fe {
-			data[k] = map[string]string{"code": v, "message": m.deps.UI.T(e, v)}
-		}
-	}
-	return problem.JSON(e, p, m.deps.UI.T(e, p.Key), data)
-}
+// Problems lists how the forum's errors are shown (a test checks every key
+// is in both languages).
+func (m *Module) Problems() ui.Problems { return problems }

@@ -85,7 +85,7 @@ type BoardPage struct {
 func (m *Module) board(e *core.RequestEvent) error {
 	b, err := m.forum.FindBoard(e.Request.PathValue("slug"))
 	if err != nil {
-		return m.pageError(e, err)
+		return problems.Show(err)
 	}
 	page, _ := strconv.Atoi(e.Request.URL.Query().Get("page"))
 	page = max(page, 1)
@@ -212,7 +212,7 @@ func (m *Module) buildTopicPage(e *core.RequestEvent, t *core.Record) (*TopicPag
 func (m *Module) topic(e *core.RequestEvent) error {
 	v, err := m.topicPage(e, e.Request.PathValue("id"))
 	if err != nil {
-		return m.pageError(e, err)
+		return problems.Show(err)
 	}
 	if q := e.Request.URL.Query().Get("quote"); q != "" && e.Auth != nil {
 		if quoted, err := m.forum.Quote(q); err == nil {
@@ -230,13 +230,13 @@ func (m *Module) reply(e *core.RequestEvent) error {
 		_, err = m.forum.Reply(e.Auth, id, body, images...)
 	}
 	if err != nil {
-		p, ok := explain(err)
+		p, ok := problems.Explain(err)
 		if !ok {
 			return err
 		}
 		v, verr := m.topicPage(e, id)
 		if verr != nil {
-			return m.pageError(e, verr)
+			return problems.Show(verr)
 		}
 		v.Reply = body // nothing typed is lost
 		v.Error = p.Key
@@ -278,7 +278,7 @@ func (m *Module) metooToggle(e *core.RequestEvent) error {
 	id := e.Request.PathValue("id")
 	on := e.Request.FormValue("on") == "1"
 	if _, err := m.forum.MeToo(e.Auth, id, on); err != nil {
-		return m.pageError(e, err)
+		return problems.Show(err)
 	}
 	return e.Redirect(http.StatusSeeOther, "/forum/t/"+id)
 }
@@ -319,7 +319,7 @@ func (m *Module) newTopicView(e *core.RequestEvent, b *core.Record, kind string)
 func (m *Module) newTopicForm(e *core.RequestEvent) error {
 	b, err := m.forum.FindBoard(e.Request.PathValue("slug"))
 	if err != nil {
-		return m.pageError(e, err)
+		return problems.Show(err)
 	}
 	return m.deps.UI.Render(e, http.StatusOK, "forum/new", m.newTopicView(e, b, e.Request.URL.Query().Get("kind")))
 }
@@ -327,7 +327,7 @@ func (m *Module) newTopicForm(e *core.RequestEvent) error {
 func (m *Module) newTopic(e *core.RequestEvent) error {
 	b, err := m.forum.FindBoard(e.Request.PathValue("slug"))
 	if err != nil {
-		return m.pageError(e, err)
+		return problems.Show(err)
 	}
 	in := NewTopic{Board: b.Id, Kind: e.Request.FormValue("kind"), Title: e.Request.FormValue("title"), Body: e.Request.FormValue("body"),
 		Fields: map[string]string{}, Area: e.Request.FormValue("area")}
@@ -350,7 +350,7 @@ func (m *Module) newTopic(e *core.RequestEvent) error {
 	}
 	t, err := m.forum.CreateTopic(e.Auth, in)
 	if err != nil {
-		p, ok := explain(err)
+		p, ok := problems.Explain(err)
 		if !ok {
 			return err
 		}
@@ -368,15 +368,6 @@ func (m *Module) newTopic(e *core.RequestEvent) error {
 		return m.deps.UI.Render(e, p.Status, "forum/new", v)
 	}
 	return e.Redirect(http.StatusSeeOther, "/forum/t/"+t.Id)
-}
-
-// pageError shows a domain error as a page.
-func (m *Module) pageError(e *core.RequestEvent, err error) error {
-	p, ok := explain(err)
-	if !ok {
-		return err
-	}
-	return m.deps.UI.Error(e, p.Status, p.Key)
 }
 
 // SearchPage is the data of /forum/search.
@@ -452,7 +443,7 @@ func pollView(r PollResult) *PollView {
 func (m *Module) vote(e *core.RequestEvent) error {
 	id := e.Request.PathValue("id")
 	if err := e.Request.ParseForm(); err != nil {
-		return m.deps.UI.Error(e, http.StatusBadRequest, "error.400")
+		return m.deps.UI.Error(e, http.StatusBadRequest, "ui.err_bad_request")
 	}
 	var choices []int
 	for _, c := range e.Request.PostForm["choice"] {
@@ -464,13 +455,13 @@ func (m *Module) vote(e *core.RequestEvent) error {
 		choices = append(choices, n)
 	}
 	if _, err := m.forum.Vote(e.Auth, id, choices); err != nil {
-		p, ok := explain(err)
+		p, ok := problems.Explain(err)
 		if !ok {
 			return err
 		}
 		v, verr := m.topicPage(e, id)
 		if verr != nil {
-			return m.pageError(e, verr)
+			return problems.Show(verr)
 		}
 		v.PollError = p.Key
 		return m.deps.UI.Render(e, p.Status, "forum/topic", v)

@@ -10,6 +10,7 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 
 	"github.com/canyu/canyu/modules/internal/access"
+	"github.com/canyu/canyu/ui"
 )
 
 // RoadmapPage is the data of /forum/roadmap.
@@ -99,7 +100,7 @@ func (m *Module) notificationsRead(e *core.RequestEvent) error {
 func (m *Module) notificationOpen(e *core.RequestEvent) error {
 	n, err := e.App.FindFirstRecordByFilter(Notifications, "id = {:id} && member = {:m}", dbx.Params{"id": e.Request.PathValue("id"), "m": e.Auth.Id})
 	if err != nil {
-		return m.deps.UI.Error(e, http.StatusNotFound, "error.404")
+		return m.deps.UI.Error(e, http.StatusNotFound, "ui.err_not_found")
 	}
 	if err := m.forum.MarkRead(e.Auth.Id, n.Id); err != nil {
 		return err
@@ -112,13 +113,13 @@ func (m *Module) statusChange(e *core.RequestEvent) error {
 	c := StatusChange{Status: e.Request.FormValue("status"), Reason: e.Request.FormValue("reason"),
 		Release: e.Request.FormValue("release"), ReleaseURL: e.Request.FormValue("release_url")}
 	if err := m.forum.ChangeStatus(e.Auth, id, c); err != nil {
-		p, ok := explain(err)
+		p, ok := problems.Explain(err)
 		if !ok {
 			return err
 		}
 		v, verr := m.topicPage(e, id)
 		if verr != nil {
-			return m.pageError(e, verr)
+			return problems.Show(verr)
 		}
 		v.StatusError = p.Key
 		var fe FieldErrors
@@ -145,15 +146,15 @@ func (m *Module) apiStatus(e *core.RequestEvent) error {
 		ReleaseURL string `json:"release_url"`
 	}
 	if err := e.BindBody(&req); err != nil {
-		return e.BadRequestError(m.deps.UI.T(e, "error.400"), err)
+		return ui.BadBody(err)
 	}
 	c := StatusChange{Status: req.Status, Reason: req.Reason, Release: req.Release, ReleaseURL: req.ReleaseURL}
 	if err := m.forum.ChangeStatus(e.Auth, e.Request.PathValue("id"), c); err != nil {
-		return m.apiError(e, err)
+		return problems.Show(err)
 	}
 	t, err := m.forum.FindTopic(e.Request.PathValue("id"))
 	if err != nil {
-		return m.apiError(e, err)
+		return problems.Show(err)
 	}
 	return e.JSON(http.StatusOK, t)
 }
@@ -188,7 +189,7 @@ func (m *Module) apiTemperature(e *core.RequestEvent) error {
 	}
 	t, err := m.forum.Temperature(days)
 	if err != nil {
-		return m.apiError(e, err)
+		return problems.Show(err)
 	}
 	return e.JSON(http.StatusOK, t)
 }

@@ -63,7 +63,7 @@ func (m *Module) oauth2Start(e *core.RequestEvent) error {
 	}
 	cfg, ok := users.OAuth2.GetProviderConfig(name)
 	if !ok || !users.OAuth2.Enabled {
-		return m.deps.UI.Error(e, http.StatusNotFound, "auth.err_oauth2_provider")
+		return m.deps.UI.Error(e, http.StatusNotFound, "members.err_oauth2_provider")
 	}
 	provider, err := cfg.InitProvider()
 	if err != nil {
@@ -98,15 +98,15 @@ func (m *Module) oauth2Callback(e *core.RequestEvent) error {
 	c, err := e.Request.Cookie(oauth2Cookie)
 	e.SetCookie(&http.Cookie{Name: oauth2Cookie, Path: "/signin/oauth2/", MaxAge: -1})
 	if err != nil {
-		return m.deps.UI.Error(e, http.StatusBadRequest, "auth.err_oauth2_expired")
+		return m.deps.UI.Error(e, http.StatusBadRequest, "members.err_oauth2_expired")
 	}
 	parts := strings.Split(c.Value, ".")
 	q := e.Request.URL.Query()
 	if len(parts) != 4 || q.Get("state") == "" || !security.Equal(parts[1], q.Get("state")) {
-		return m.deps.UI.Error(e, http.StatusBadRequest, "auth.err_oauth2_expired")
+		return m.deps.UI.Error(e, http.StatusBadRequest, "members.err_oauth2_expired")
 	}
 	if q.Get("error") != "" || q.Get("code") == "" {
-		return m.deps.UI.Error(e, http.StatusBadRequest, "auth.err_oauth2_denied")
+		return m.deps.UI.Error(e, http.StatusBadRequest, "members.err_oauth2_denied")
 	}
 	nextRaw, _ := base64.RawURLEncoding.DecodeString(parts[3])
 	next := ui.SafeNext(string(nextRaw))
@@ -117,7 +117,7 @@ func (m *Module) oauth2Callback(e *core.RequestEvent) error {
 	}
 	cfg, ok := users.OAuth2.GetProviderConfig(parts[0])
 	if !ok || !users.OAuth2.Enabled {
-		return m.deps.UI.Error(e, http.StatusNotFound, "auth.err_oauth2_provider")
+		return m.deps.UI.Error(e, http.StatusNotFound, "members.err_oauth2_provider")
 	}
 	provider, err := cfg.InitProvider()
 	if err != nil {
@@ -134,19 +134,19 @@ func (m *Module) oauth2Callback(e *core.RequestEvent) error {
 	token, err := provider.FetchToken(q.Get("code"), opts...)
 	if err != nil {
 		e.App.Logger().Warn("members: oauth2 token", "provider", parts[0], "error", err)
-		return m.deps.UI.Error(e, http.StatusBadGateway, "auth.err_oauth2_failed")
+		return m.deps.UI.Error(e, http.StatusBadGateway, "members.err_oauth2_failed")
 	}
 	who, err := provider.FetchAuthUser(token)
 	if err != nil || who.Id == "" {
 		e.App.Logger().Warn("members: oauth2 user", "provider", parts[0], "error", err)
-		return m.deps.UI.Error(e, http.StatusBadGateway, "auth.err_oauth2_failed")
+		return m.deps.UI.Error(e, http.StatusBadGateway, "members.err_oauth2_failed")
 	}
 	member, err := m.oauth2Member(e, users, parts[0], who.Id, who.Email, who.Name)
 	switch {
 	case errors.Is(err, errNoVerifiedEmail):
-		return m.deps.UI.Error(e, http.StatusBadRequest, "auth.err_oauth2_no_email")
+		return m.deps.UI.Error(e, http.StatusBadRequest, "members.err_oauth2_no_email")
 	case errors.Is(err, errSignupClosed), errors.Is(err, errSignupRefused):
-		return m.deps.UI.Error(e, http.StatusForbidden, "auth.err_signup_refused")
+		return m.deps.UI.Error(e, http.StatusForbidden, "members.err_signup_refused")
 	case err != nil:
 		return err
 	}

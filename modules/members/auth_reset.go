@@ -25,7 +25,7 @@ func (m *Module) resetForm(e *core.RequestEvent) error {
 func (m *Module) resetRequest(e *core.RequestEvent) error {
 	v := ResetView{Email: strings.TrimSpace(e.Request.FormValue("email"))}
 	if v.Email == "" {
-		v.Error = "form.required"
+		v.Error = "members.err_required"
 		return m.deps.UI.Render(e, http.StatusBadRequest, "members/reset", v)
 	}
 	if member, err := e.App.FindAuthRecordByEmail("users", v.Email); err == nil {
@@ -40,7 +40,7 @@ func (m *Module) resetRequest(e *core.RequestEvent) error {
 func (m *Module) resetConfirmForm(e *core.RequestEvent) error {
 	token := e.Request.URL.Query().Get("token")
 	if _, err := e.App.FindAuthRecordByToken(token, core.TokenTypePasswordReset); err != nil {
-		return m.deps.UI.Error(e, http.StatusBadRequest, "auth.err_reset_token")
+		return m.deps.UI.Error(e, http.StatusBadRequest, "members.err_reset_token")
 	}
 	return m.deps.UI.Render(e, http.StatusOK, "members/reset_confirm", ResetView{Token: token})
 }
@@ -49,14 +49,14 @@ func (m *Module) resetConfirm(e *core.RequestEvent) error {
 	v := ResetView{Token: e.Request.FormValue("token")}
 	member, err := e.App.FindAuthRecordByToken(v.Token, core.TokenTypePasswordReset)
 	if err != nil {
-		return m.deps.UI.Error(e, http.StatusBadRequest, "auth.err_reset_token")
+		return m.deps.UI.Error(e, http.StatusBadRequest, "members.err_reset_token")
 	}
 	password := e.Request.FormValue("password")
 	switch {
 	case len(password) < 8:
-		v.Error = "form.too_short_password"
+		v.Error = "members.err_too_short_password"
 	case password != e.Request.FormValue("password_confirm"):
-		v.Error = "form.password_mismatch"
+		v.Error = "members.err_password_mismatch"
 	}
 	if v.Error != "" {
 		return m.deps.UI.Render(e, http.StatusBadRequest, "members/reset_confirm", v)

@@ -75,9 +75,9 @@ func signinRefusal(e *core.RequestEvent, member *core.Record) (string, error) {
 	case ok:
 		return "", nil
 	case !member.Verified():
-		return "auth.err_unverified", nil
+		return "members.err_unverified", nil
 	}
-	return "auth.err_not_allowed", nil
+	return "members.err_not_allowed", nil
 }
 
 // wantsMFA reports whether member must give a second factor.
@@ -140,7 +140,7 @@ func (m *Module) finishSignIn(e *core.RequestEvent, member *core.Record, method,
 	users := member.Collection()
 	if !users.OTP.Enabled {
 		return m.deps.UI.Render(e, http.StatusForbidden, "members/signin", SigninView{Email: member.Email(), Next: next,
-			Error: "auth.err_mfa_web", Providers: providers(e.App), PasswordOn: passwordAllowed(users)})
+			Error: "members.err_mfa_web", Providers: providers(e.App), PasswordOn: passwordAllowed(users)})
 	}
 	mfa := core.NewMFA(e.App)
 	mfa.SetCollectionRef(users.Id)
@@ -182,23 +182,23 @@ func (m *Module) signinCode(e *core.RequestEvent) error {
 	}
 	mfa, err := e.App.FindMFAById(v.MFA)
 	if err != nil || mfa.CollectionRef() != users.Id || mfa.HasExpired(users.MFA.DurationTime()) {
-		return fail("auth.err_code_expired")
+		return fail("members.err_code_expired")
 	}
 	otp, err := e.App.FindOTPById(v.OTP)
 	if err != nil || otp.RecordRef() != mfa.RecordRef() || otp.HasExpired(users.OTP.DurationTime()) {
-		return fail("auth.err_code_expired")
+		return fail("members.err_code_expired")
 	}
 	// each emailed code survives a few wrong guesses, then is burnt
 	if ok, _ := m.deps.UI.Limiter().Allow("members.otp\x00"+otp.Id, ui.Limit{N: maxCodeGuesses, Per: time.Duration(users.OTP.Duration) * time.Second}); !ok {
 		_ = e.App.Delete(otp)
-		return fail("auth.err_code_expired")
+		return fail("members.err_code_expired")
 	}
 	if !otp.ValidatePassword(e.Request.FormValue("code")) {
-		return fail("auth.err_code_wrong")
+		return fail("members.err_code_wrong")
 	}
 	member, err := e.App.FindRecordById(users, mfa.RecordRef())
 	if err != nil {
-		return fail("auth.err_code_expired")
+		return fail("members.err_code_expired")
 	}
 	if refusal, err := signinRefusal(e, member); err != nil {
 		return err

@@ -45,17 +45,17 @@ func (m *Module) signin(e *core.RequestEvent) error {
 		PasswordOn: passwordAllowed(users),
 	}
 	if !v.PasswordOn {
-		v.Error = "auth.err_password_off"
+		v.Error = "members.err_password_off"
 		return m.deps.UI.Render(e, http.StatusForbidden, "members/signin", v)
 	}
 	password := e.Request.FormValue("password")
 	if v.Email == "" || password == "" {
-		v.Error = "auth.err_missing"
+		v.Error = "members.err_missing"
 		return m.deps.UI.Render(e, http.StatusBadRequest, "members/signin", v)
 	}
 	member, err := e.App.FindAuthRecordByEmail(users, v.Email)
 	if err != nil || !member.ValidatePassword(password) {
-		v.Error = "auth.err_credentials"
+		v.Error = "members.err_credentials"
 		return m.deps.UI.Render(e, http.StatusBadRequest, "members/signin", v)
 	}
 	return m.finishSignIn(e, member, "password", v.Next)

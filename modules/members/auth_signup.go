@@ -47,9 +47,9 @@ func (m *Module) signup(e *core.RequestEvent) error {
 	}
 	if !signupOpen(users) || !passwordAllowed(users) {
 		v := SignupView{Closed: !signupOpen(users), PasswordOn: passwordAllowed(users), Providers: providers(e.App),
-			Error: "auth.err_signup_closed", Language: string(m.deps.UI.Lang(e))}
+			Error: "members.err_signup_closed", Language: string(m.deps.UI.Lang(e))}
 		if !v.Closed {
-			v.Error = "auth.err_password_off"
+			v.Error = "members.err_password_off"
 		}
 		return m.deps.UI.Render(e, http.StatusForbidden, "members/signup", v)
 	}
@@ -62,16 +62,16 @@ func (m *Module) signup(e *core.RequestEvent) error {
 	}
 	password := e.Request.FormValue("password")
 	if v.Name == "" {
-		v.Errors["name"] = "form.required"
+		v.Errors["name"] = "members.err_required"
 	}
 	if v.Email == "" {
-		v.Errors["email"] = "form.required"
+		v.Errors["email"] = "members.err_required"
 	}
 	if len(password) < 8 {
-		v.Errors["password"] = "form.too_short_password"
+		v.Errors["password"] = "members.err_too_short_password"
 	}
 	if password != e.Request.FormValue("password_confirm") {
-		v.Errors["password_confirm"] = "form.password_mismatch"
+		v.Errors["password_confirm"] = "members.err_password_mismatch"
 	}
 	lang, ok := ui.ParseLang(v.Language)
 	if !ok {
@@ -95,7 +95,7 @@ func (m *Module) signup(e *core.RequestEvent) error {
 		return mayCreate(tx, e, member) // an error rolls the account back
 	})
 	if errors.Is(err, errSignupRefused) || errors.Is(err, errSignupClosed) {
-		v.Error = "auth.err_signup_refused"
+		v.Error = "members.err_signup_refused"
 		return m.deps.UI.Render(e, http.StatusForbidden, "members/signup", v)
 	}
 	if err != nil {

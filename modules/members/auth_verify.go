@@ -14,11 +14,11 @@ func (m *Module) verifyEmail(e *core.RequestEvent) error {
 	token := e.Request.URL.Query().Get("token")
 	member, err := e.App.FindAuthRecordByToken(token, core.TokenTypeVerification)
 	if err != nil {
-		return m.deps.UI.Error(e, http.StatusBadRequest, "auth.err_verify_token")
+		return m.deps.UI.Error(e, http.StatusBadRequest, "members.err_verify_token")
 	}
 	claims, _ := security.ParseUnverifiedJWT(token)
 	if email, _ := claims["email"].(string); email != member.Email() {
-		return m.deps.UI.Error(e, http.StatusBadRequest, "auth.err_verify_token")
+		return m.deps.UI.Error(e, http.StatusBadRequest, "members.err_verify_token")
 	}
 	if !member.Verified() {
 		member.SetVerified(true)

@@ -6,32 +6,35 @@ import (
 
 	validation "github.com/pocketbase/ozzo-validation/v4"
 
-	"github.com/canyu/canyu/modules/internal/problem"
+	"github.com/canyu/canyu/ui"
 )
 
 // problems shows the module's domain errors to members.
-var problems = []problem.Rule{
-	{Err: ErrPhoneInvalid, P: problem.P{Status: http.StatusBadRequest, Key: "phone.err_invalid"}},
-	{Err: ErrPhoneTaken, P: problem.P{Status: http.StatusConflict, Key: "phone.err_taken"}},
-	{Err: ErrPhoneSame, P: problem.P{Status: http.StatusConflict, Key: "phone.err_same"}},
-	{Err: ErrTooManyCodes, P: problem.P{Status: http.StatusTooManyRequests, Key: "phone.err_too_many_codes"}},
-	{Err: ErrResendTooSoon, P: problem.P{Status: http.StatusTooManyRequests, Key: "phone.err_resend_soon"}},
-	{Err: ErrNoCode, P: problem.P{Status: http.StatusBadRequest, Key: "phone.err_no_code"}},
-	{Err: ErrCodeExpired, P: problem.P{Status: http.StatusBadRequest, Key: "phone.err_expired"}},
-	{Err: ErrCodeWrong, P: problem.P{Status: http.StatusBadRequest, Key: "phone.err_wrong"}},
-	{Err: ErrTooManyAttempts, P: problem.P{Status: http.StatusTooManyRequests, Key: "phone.err_too_many_attempts"}},
-	{Err: ErrSMSFailed, P: problem.P{Status: http.StatusBadGateway, Key: "phone.err_sms"}},
-	{Err: ErrBindingRefused, P: problem.P{Status: http.StatusForbidden, Key: "phone.err_refused"}},
+var problems = ui.Problems{
+	{Err: ErrPhoneInvalid, Status: http.StatusBadRequest, Key: "members.err_phone_invalid"},
+	{Err: ErrPhoneTaken, Status: http.StatusConflict, Key: "members.err_phone_taken"},
+	{Err: ErrPhoneSame, Status: http.StatusConflict, Key: "members.err_phone_same"},
+	{Err: ErrTooManyCodes, Status: http.StatusTooManyRequests, Key: "members.err_phone_too_many_codes"},
+	{Err: ErrResendTooSoon, Status: http.StatusTooManyRequests, Key: "members.err_phone_resend_soon"},
+	{Err: ErrNoCode, Status: http.StatusBadRequest, Key: "members.err_phone_no_code"},
+	{Err: ErrCodeExpired, Status: http.StatusBadRequest, Key: "members.err_phone_expired"},
+	{Err: ErrCodeWrong, Status: http.StatusBadRequest, Key: "members.err_phone_wrong"},
+	{Err: ErrTooManyAttempts, Status: http.StatusTooManyRequests, Key: "members.err_phone_too_many_attempts"},
+	{Err: ErrSMSFailed, Status: http.StatusBadGateway, Key: "members.err_phone_sms"},
+	{Err: ErrBindingRefused, Status: http.StatusForbidden, Key: "members.err_phone_refused"},
 }
+
+// Problems lists how the members module's errors are shown.
+func (m *Module) Problems() ui.Problems { return problems }
 
 // fieldErrors turns PocketBase's record validation errors into message keys
 // per field; ok is false when err is not a validation error.
-func fieldErrors(err error) (map[string]string, bool) {
+func fieldErrors(err error) (ui.FieldErrors, bool) {
 	var verrs validation.Errors
 	if !errors.As(err, &verrs) {
 		return nil, false
 	}
-	out := map[string]string{}
+	out := ui.FieldErrors{}
 	for field, fe := range verrs {
 		code := ""
 		var ve validation.Error
@@ -40,21 +43,21 @@ func fieldErrors(err error) (map[string]string, bool) {
 		}
 		switch code {
 		case "validation_required":
-			out[field] = "form.required"
+			out[field] = "members.err_required"
 		case "validation_not_unique":
-			out[field] = "form.not_unique_" + field
+			out[field] = "members.err_not_unique_" + field
 		case "validation_min_text_constraint", "validation_length_too_short":
-			out[field] = "form.too_short_" + field
+			out[field] = "members.err_too_short_" + field
 		case "validation_max_text_constraint", "validation_length_too_long", "validation_length_out_of_range":
-			out[field] = "form.too_long"
+			out[field] = "members.err_too_long"
 		case "validation_invalid_email", "validation_is_email":
-			out[field] = "form.invalid_email"
+			out[field] = "members.err_invalid_email"
 		case "validation_invalid_mime_type":
-			out[field] = "form.bad_file_type"
+			out[field] = "members.err_bad_file_type"
 		case "validation_file_size_limit":
-			out[field] = "form.file_too_big"
+			out[field] = "members.err_file_too_big"
 		default:
-			out[field] = "form.invalid"
+			out[field] = "members.err_invalid"
 		}
 	}
 	return out, true

@@ -87,6 +87,15 @@ func MaskPhone(p string) string {
 	return p[:len(p)-8] + "****" + p[len(p)-4:]
 }
 
+// RefusedError is a binding a plugin vetoed; Reason is the plugin's own
+// words, shown to the member after ours. It is ErrBindingRefused for
+// errors.Is.
+type RefusedError struct{ Reason string }
+
+func (e *RefusedError) Error() string { return ErrBindingRefused.Error() + ": " + e.Reason }
+
+func (e *RefusedError) Is(target error) bool { return target == ErrBindingRefused }
+
 // Phones binds verified phone numbers to member accounts.
 type Phones struct {
 	app    core.App
@@ -274,7 +283,7 @@ func (p *Phones) bind(member *core.Record, code *core.Record, phone string) erro
 		return stored
 	})
 	if err != nil && !reached {
-		return fmt.Errorf("%w: %w", ErrBindingRefused, err)
+		return &RefusedError{Reason: err.Error()}
 	}
 	return err
 }

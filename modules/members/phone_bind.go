@@ -9,7 +9,7 @@ import (
 
 	"github.com/pocketbase/pocketbase/core"
 
-	"github.com/canyu/canyu/modules/internal/problem"
+	"github.com/canyu/canyu/ui"
 )
 
 // PhoneView is the data of the phone binding page.
@@ -23,12 +23,25 @@ type PhoneView struct {
 	Notice   string
 }
 
+// pluginReason is a vetoing plugin's own words, "" for any other error.
 func pluginReason(err error) string {
-	if !errors.Is(err, ErrBindingRefused) {
-		return ""
+	var refused *RefusedError
+	if errors.As(err, &refused) {
+		return refused.Reason
 	}
-	_, reason, _ := strings.Cut(err.Error(), ErrBindingRefused.Error()+": ")
-	return reason
+	return ""
+}
+
+// show is problems.Show, with a vetoing plugin's own words after ours.
+func show(err error) error {
+	p, ok := problems.Explain(err)
+	if !ok {
+		return err
+	}
+	if reason := pluginReason(err); reason != "" {
+		p.Key, p.Args = "members.err_phone_refused_reason", []any{reason}
+	}
+	return p
 }
 
 func (m *Module) phoneForm(e *core.RequestEvent) error {
@@ -46,12 +59,12 @@ func (m *Module) phoneSendCode(e *core.RequestEvent) error {
 	}
 	sent, err := m.phones.SendCode(e.Request.Context(), e.Auth, v.Phone, e.RealIP())
 	if err != nil {
-		p, ok := problem.Find(err, problems)
+		p, ok := problems.Explain(err)
 		if !ok {
 			return err
 		}
 		v.Error = p.Key
-		v.CodeSent = err == ErrResendTooSoon
+		v.CodeSent = errors.Is(err, ErrResendTooSoon)
 		v.Cooldown = seconds(sent.ResendIn)
 		return m.deps.UI.Render(e, p.Status, "members/phone", v)
 	}
@@ -64,7 +77,7 @@ func (m *Module) phoneSendCode(e *core.RequestEvent) error {
 func (m *Module) phoneVerify(e *core.RequestEvent) error {
 	v := PhoneView{Phone: strings.TrimSpace(e.Request.FormValue("phone")), CodeSent: true}
 	if _, err := m.phones.Verify(e.Auth, v.Phone, e.Request.FormValue("code")); err != nil {
-		p, ok := problem.Find(err, problems)
+		p, ok := problems.Explain(err)
 		if !ok {
 			return err
 		}
@@ -82,38 +95,19 @@ type phoneRequest struct {
 }
 
 // apiError answers a domain error as JSON in the member's language.
-func (m *Module) apiError(e *core.RequestEvent, err error) error {
-	p, ok := problem.Find(err, problems)
-	if !ok {
-		e.App.Logger().Error("members: api", "path", e.Request.URL.Path, "error", err)
-	}
-	return problem.JSON(e, p, m.message(e, err, p.Key), nil)
-}
-
-// message is the member-facing text of a domain error. A plugin's refusal
-// carries the plugin's own words after ours.
-func (m *Module) message(e *core.RequestEvent, err error, key string) string {
-	msg := m.deps.UI.T(e, key)
-	if errors.Is(err, ErrBindingRefused) {
-		if reason := pluginReason(err); reason != "" {
-			msg += " " + reason
-		}
-	}
-	return msg
-}
 
 // apiPhoneCode: POST /api/members/phone/code {"phone": "..."}.
 func (m *Module) apiPhoneCode(e *core.RequestEvent) error {
 	var req phoneRequest
 	if err := e.BindBody(&req); err != nil {
-		return e.BadRequestError(m.deps.UI.T(e, "error.400"), err)
+		return ui.BadBody(err)
 	}
 	sent, err := m.phones.SendCode(e.Request.Context(), e.Auth, req.Phone, e.RealIP())
 	if err != nil {
-		if err == ErrResendTooSoon {
+		if errors.Is(err, ErrResendTooSoon) {
 			e.Response.Header().Set("Retry-After", strconv.Itoa(seconds(sent.ResendIn)))
 		}
-		return m.apiError(e, err)
+		return show(err)
 	}
 	return e.JSON(http.StatusAccepted, map[string]any{
 		"phone":     MaskPhone(sent.Phone),
@@ -126,11 +120,11 @@ func (m *Module) apiPhoneCode(e *core.RequestEvent) error {
 func (m *Module) apiPhoneVerify(e *core.RequestEvent) error {
 	var req phoneRequest
 	if err := e.BindBody(&req); err != nil {
-		return e.BadRequestError(m.deps.UI.T(e, "error.400"), err)
+		return ui.BadBody(err)
 	}
 	phone, err := m.phones.Verify(e.Auth, req.Phone, req.Code)
 	if err != nil {
-		return m.apiError(e, err)
+		return show(err)
 	}
 	return e.JSON(http.StatusOK, map[string]any{"phone": MaskPhone(phone), "verified": true})
 }

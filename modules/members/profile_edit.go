@@ -66,11 +66,11 @@ func (m *Module) profileSave(e *core.RequestEvent) error {
 	v.City = strings.TrimSpace(e.Request.FormValue("city"))
 	v.Language = e.Request.FormValue("language")
 	if v.Name == "" {
-		v.Errors["name"] = "form.required"
+		v.Errors["name"] = "members.err_required"
 	}
 	lang, ok := ui.ParseLang(v.Language)
 	if !ok {
-		v.Errors["language"] = "form.invalid"
+		v.Errors["language"] = "members.err_invalid"
 	}
 	if len(v.Errors) > 0 {
 		return m.deps.UI.Render(e, http.StatusBadRequest, "members/profile_edit", v)

@@ -16,7 +16,6 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 
 	"github.com/canyu/canyu/hooks"
-	"github.com/canyu/canyu/modules/internal/problem"
 	"github.com/canyu/canyu/ui"
 )
 
@@ -25,58 +24,41 @@ var (
 	errNoKey   = errors.New("sales: missing or bad Idempotency-Key")
 )
 
-// problems shows the sales outcomes to members: a status, a catalog key and
-// a short code for clients (data.code).
-var problems = []problem.Rule{
-	{Err: ErrUnknownSale, P: problem.P{Status: http.StatusNotFound, Key: "sales.err.unknown"}},
-	{Err: ErrNotOpen, P: problem.P{Status: http.StatusForbidden, Key: "sales.err.not_open"}},
-	{Err: ErrClosed, P: problem.P{Status: http.StatusGone, Key: "sales.err.closed"}},
-	{Err: ErrSoldOut, P: problem.P{Status: http.StatusConflict, Key: "sales.err.sold_out"}},
-	{Err: ErrNotReserved, P: problem.P{Status: http.StatusForbidden, Key: "sales.err.not_reserved"}},
-	{Err: ErrLimit, P: problem.P{Status: http.StatusConflict, Key: "sales.err.limit"}},
-	{Err: ErrBadQuantity, P: problem.P{Status: http.StatusBadRequest, Key: "sales.err.quantity"}},
-	{Err: ErrReserveNotOpen, P: problem.P{Status: http.StatusForbidden, Key: "sales.err.reserve_not_open"}},
-	{Err: ErrReserveClosed, P: problem.P{Status: http.StatusGone, Key: "sales.err.reserve_closed"}},
-	{Err: ErrBadAnswer, P: problem.P{Status: http.StatusBadRequest, Key: "sales.err.answer"}},
-	{Err: ErrKeyReused, P: problem.P{Status: http.StatusUnprocessableEntity, Key: "sales.err.key_reused"}},
-	{Err: ErrKeyInFlight, P: problem.P{Status: http.StatusConflict, Key: "sales.err.in_flight"}},
-	{Err: ErrTooFast, P: problem.P{Status: http.StatusTooManyRequests, Key: "sales.err.too_fast"}},
-	{Err: ErrFCodeUnknown, P: problem.P{Status: http.StatusNotFound, Key: "sales.err.fcode_unknown"}},
-	{Err: ErrFCodeUsed, P: problem.P{Status: http.StatusConflict, Key: "sales.err.fcode_used"}},
-	{Err: ErrFCodeExpired, P: problem.P{Status: http.StatusGone, Key: "sales.err.fcode_expired"}},
-	{Err: ErrFCodeOtherSale, P: problem.P{Status: http.StatusBadRequest, Key: "sales.err.fcode_other"}},
-	{Err: ErrBadBatch, P: problem.P{Status: http.StatusBadRequest, Key: "sales.err.batch"}},
-	{Err: ErrNotPending, P: problem.P{Status: http.StatusConflict, Key: "sales.err.not_pending"}},
-	{Err: ErrUnavailable, P: problem.P{Status: http.StatusServiceUnavailable, Key: "sales.err.unavailable"}},
-	{Err: ErrPhoneRequired, P: problem.P{Status: http.StatusForbidden, Key: "sales.err.phone"}},
-	{Err: ErrAccountTooYoung, P: problem.P{Status: http.StatusForbidden, Key: "sales.err.too_young"}},
-	{Err: ErrStaffOnly, P: problem.P{Status: http.StatusForbidden, Key: "sales.err.staff_only"}},
-	{Err: ErrBadProof, P: problem.P{Status: http.StatusBadRequest, Key: "sales.err.proof"}},
-	{Err: errSignedOut, P: problem.P{Status: http.StatusUnauthorized, Key: "sales.err.signed_out"}},
-	{Err: errBadBody, P: problem.P{Status: http.StatusBadRequest, Key: "sales.err.body"}},
-	{Err: errNoKey, P: problem.P{Status: http.StatusBadRequest, Key: "sales.err.key"}},
+// problems shows the sales outcomes to members: a status and a message
+// key; data.code is the key's end ("sales.err_sold_out" -> "sold_out").
+var problems = ui.Problems{
+	{Err: ErrUnknownSale, Status: http.StatusNotFound, Key: "sales.err_unknown_sale"},
+	{Err: ErrNotOpen, Status: http.StatusForbidden, Key: "sales.err_not_open"},
+	{Err: ErrClosed, Status: http.StatusGone, Key: "sales.err_closed"},
+	{Err: ErrSoldOut, Status: http.StatusConflict, Key: "sales.err_sold_out"},
+	{Err: ErrNotReserved, Status: http.StatusForbidden, Key: "sales.err_not_reserved"},
+	{Err: ErrLimit, Status: http.StatusConflict, Key: "sales.err_limit"},
+	{Err: ErrBadQuantity, Status: http.StatusBadRequest, Key: "sales.err_bad_quantity"},
+	{Err: ErrReserveNotOpen, Status: http.StatusForbidden, Key: "sales.err_reservations_not_open"},
+	{Err: ErrReserveClosed, Status: http.StatusGone, Key: "sales.err_reservations_closed"},
+	{Err: ErrBadAnswer, Status: http.StatusBadRequest, Key: "sales.err_bad_answer"},
+	{Err: ErrKeyReused, Status: http.StatusUnprocessableEntity, Key: "sales.err_key_reused"},
+	{Err: ErrKeyInFlight, Status: http.StatusConflict, Key: "sales.err_in_flight"},
+	{Err: ErrTooFast, Status: http.StatusTooManyRequests, Key: "sales.err_too_fast"},
+	{Err: ErrFCodeUnknown, Status: http.StatusNotFound, Key: "sales.err_fcode_unknown"},
+	{Err: ErrFCodeUsed, Status: http.StatusConflict, Key: "sales.err_fcode_used"},
+	{Err: ErrFCodeExpired, Status: http.StatusGone, Key: "sales.err_fcode_expired"},
+	{Err: ErrFCodeOtherSale, Status: http.StatusBadRequest, Key: "sales.err_fcode_other_sale"},
+	{Err: ErrBadBatch, Status: http.StatusBadRequest, Key: "sales.err_bad_batch"},
+	{Err: ErrNotPending, Status: http.StatusConflict, Key: "sales.err_not_pending"},
+	{Err: ErrBadStock, Status: http.StatusBadRequest, Key: "sales.err_bad_stock"},
+	{Err: ErrUnavailable, Status: http.StatusServiceUnavailable, Key: "sales.err_unavailable"},
+	{Err: ErrPhoneRequired, Status: http.StatusForbidden, Key: "sales.err_phone_required"},
+	{Err: ErrAccountTooYoung, Status: http.StatusForbidden, Key: "sales.err_account_too_young"},
+	{Err: ErrStaffOnly, Status: http.StatusForbidden, Key: "sales.err_staff_only"},
+	{Err: ErrBadProof, Status: http.StatusBadRequest, Key: "sales.err_bad_proof"},
+	{Err: errSignedOut, Status: http.StatusUnauthorized, Key: "sales.err_signed_out"},
+	{Err: errBadBody, Status: http.StatusBadRequest, Key: "sales.err_bad_body"},
+	{Err: errNoKey, Status: http.StatusBadRequest, Key: "sales.err_bad_key"},
 }
 
-// codes are the short, stable names of the outcomes in data.code.
-var codes = map[error]string{
-	ErrUnknownSale: "unknown_sale", ErrNotOpen: "not_open", ErrClosed: "closed", ErrSoldOut: "sold_out",
-	ErrNotReserved: "not_reserved", ErrLimit: "limit", ErrBadQuantity: "bad_quantity",
-	ErrReserveNotOpen: "reservations_not_open", ErrReserveClosed: "reservations_closed", ErrBadAnswer: "bad_answer",
-	ErrKeyReused: "key_reused", ErrKeyInFlight: "in_flight", ErrTooFast: "too_fast", ErrUnavailable: "unavailable",
-	ErrPhoneRequired: "phone_required", ErrAccountTooYoung: "account_too_young", ErrStaffOnly: "staff_only",
-	ErrBadProof: "bad_proof", errSignedOut: "signed_out", errBadBody: "bad_body", errNoKey: "bad_key",
-	ErrFCodeUnknown: "fcode_unknown", ErrFCodeUsed: "fcode_used", ErrFCodeExpired: "fcode_expired",
-	ErrFCodeOtherSale: "fcode_other_sale", ErrBadBatch: "bad_batch", ErrNotPending: "not_pending",
-}
-
-func codeOf(err error) string {
-	for _, r := range problems { // in table order: the most specific first
-		if errors.Is(err, r.Err) {
-			return codes[r.Err]
-		}
-	}
-	return "error"
-}
+// Problems lists how the sales errors are shown.
+func (m *Module) Problems() ui.Problems { return problems }
 
 // front serves the sale API (/api/sales/{id}...) on a lean chain of its own
 // and hands everything else to next (PocketBase's router). The purchase
@@ -85,7 +67,12 @@ func codeOf(err error) string {
 // activity-log row for every one of them. This chain does what those
 // middlewares do, without the database: token check against a member cache,
 // cross-origin check, body limit, panic recovery, no-store.
+//
+// A word the route table uses after /api/sales/ ("fcodes", "orders") is
+// never taken for a sale's id: those requests go to the router, so a route
+// added to the table is never shadowed by the front.
 func (m *Module) front(next http.Handler) http.Handler {
+	words := tableWords(m.routes())
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rest, ok := strings.CutPrefix(r.URL.Path, "/api/sales/")
 		if !ok {
@@ -93,6 +80,10 @@ func (m *Module) front(next http.Handler) http.Handler {
 			return
 		}
 		id, action, _ := strings.Cut(rest, "/")
+		if words[id] {
+			next.ServeHTTP(w, r)
+			return
+		}
 		var h http.HandlerFunc
 		switch {
 		case r.Method == http.MethodPost && action == "orders":
@@ -119,12 +110,28 @@ func (m *Module) front(next http.Handler) http.Handler {
 		hd["Cache-Control"] = noStore
 		hd["X-Content-Type-Options"] = noSniff
 		if err := m.cop.Check(r); err != nil {
-			writeJSON(w, http.StatusForbidden, map[string]any{"status": 403, "message": m.t(r, nil, "error.csrf"), "data": map[string]any{"code": "cross_origin"}})
+			m.fail(w, r, nil, &ui.Problem{Status: http.StatusForbidden, Key: "ui.err_cross_origin", Err: err})
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
 		h(w, r)
 	})
+}
+
+// tableWords are the fixed first segments after /api/sales/ of the route
+// table's paths.
+func tableWords(routes []ui.Route) map[string]bool {
+	words := map[string]bool{}
+	for _, rt := range routes {
+		rest, ok := strings.CutPrefix(rt.Path, "/api/sales/")
+		if !ok {
+			continue
+		}
+		if word, _, _ := strings.Cut(rest, "/"); word != "" && !strings.HasPrefix(word, "{") {
+			words[word] = true
+		}
+	}
+	return words
 }
 
 // shared header values (net/http never changes them)
@@ -135,32 +142,33 @@ var (
 )
 
 func (m *Module) t(r *http.Request, b *buyer, key string, args ...any) string {
+	return m.deps.UI.Catalog.T(m.lang(r, b), key, args...)
+}
+
+// lang is the request's language: ?lang=, the cookie, the member's, the
+// browser's, then the site's default.
+func (m *Module) lang(r *http.Request, b *buyer) ui.Lang {
 	lang := ""
 	if b != nil {
 		lang = b.Language
 	}
-	return m.deps.UI.Catalog.T(ui.RequestLang(r, lang, ui.English), key, args...)
+	return ui.RequestLang(r, lang, m.deps.UI.DefaultLang())
 }
 
-// fail answers err the way PocketBase answers its errors, in the member's
-// language, with data.code; errors of ours are logged and answered 500.
+// fail answers err the way every API of the site answers a problem (the
+// shell's ProblemBody), in the member's language; errors of ours are logged
+// and answered 500.
 func (m *Module) fail(w http.ResponseWriter, r *http.Request, b *buyer, err error) {
-	p, ok := problem.Find(err, problems)
+	p, ok := problems.Explain(err)
 	if !ok {
 		m.app.Logger().Error("sales: request failed", "path", r.URL.Path, "error", err)
 	}
-	lang := ""
-	if b != nil {
-		lang = b.Language
-	}
-	l := ui.RequestLang(r, lang, ui.English)
 	// the same few answers are sent thousands of times a second at the
 	// opening: encode each once per language
-	k := failKey{p.Key, codeOf(err), l}
+	k := failKey{p.Key, m.lang(r, b)}
 	body, cached := m.failBodies.Load(k)
 	if !cached {
-		raw, _ := json.Marshal(map[string]any{"status": p.Status, "message": m.deps.UI.Catalog.T(l, p.Key), "data": map[string]any{"code": k.code}})
-		body, _ = m.failBodies.LoadOrStore(k, append(raw, '\n'))
+		body, _ = m.failBodies.LoadOrStore(k, m.deps.UI.ProblemBody(k.lang, &ui.Problem{Status: p.Status, Key: p.Key}))
 	}
 	w.Header()["Content-Type"] = jsonType
 	w.WriteHeader(p.Status)
@@ -168,8 +176,8 @@ func (m *Module) fail(w http.ResponseWriter, r *http.Request, b *buyer, err erro
 }
 
 type failKey struct {
-	key, code string
-	lang      ui.Lang
+	key  string
+	lang ui.Lang
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -386,6 +394,9 @@ func (m *Module) apiBuy(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Idempotent-Replayed", "true")
 	} else {
 		m.emitOrder(o)
+	}
+	if r.Header.Get("Authorization") == "" { // the web UI's session: the next page says it too
+		m.deps.UI.FlashTo(w, r, "sales.ok.order")
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"order": viewOf(o), "message": m.t(r, b, "sales.ok.order")})
 }

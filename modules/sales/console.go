@@ -1,15 +1,16 @@
 package sales
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 
-	"github.com/canyu/canyu/modules/internal/problem"
 	"github.com/canyu/canyu/modules/internal/sheet"
 )
 
@@ -22,7 +23,7 @@ type ConsolePage struct {
 	Counters Counters
 	Reasons  []string
 	Error    string
-	Ok       string
+	Add      string // what staff typed, kept when refused
 }
 
 // consoleFigures are what the console channel carries.
@@ -39,32 +40,43 @@ func (m *Module) console(e *core.RequestEvent) error {
 	id := e.Request.PathValue("id")
 	v, err := m.View(id, m.deps.Now())
 	if err != nil {
-		return m.deps.UI.Error(e, http.StatusNotFound, "sales.err.unknown")
+		return m.deps.UI.Error(e, http.StatusNotFound, "sales.err_unknown_sale")
 	}
 	c, _ := m.engine.Counters(id)
-	page := ConsolePage{Sale: v, Counters: c, Reasons: ReasonNames[:]}
-	switch e.Request.URL.Query().Get("ok") {
-	case "stock":
-		page.Ok = "sales.console.stock_ok"
-	}
-	if k := e.Request.URL.Query().Get("error"); k != "" {
-		page.Error = "sales.console.stock_error"
-	}
-	return m.deps.UI.Render(e, http.StatusOK, "sales/console", page)
+	return m.deps.UI.Render(e, http.StatusOK, "sales/console", ConsolePage{Sale: v, Counters: c, Reasons: ReasonNames[:]})
 }
 
-// addStock adds units to a sale while it runs (the form of the console).
+// addStock adds units to a sale while it runs (the form of the console). A
+// refused change shows the console again with the reason and what was
+// typed; a failure of ours is a logged 500.
 func (m *Module) addStock(e *core.RequestEvent) error {
 	id := e.Request.PathValue("id")
-	add, err := strconv.Atoi(e.Request.FormValue("add"))
+	typed := e.Request.FormValue("add")
+	add, err := strconv.Atoi(strings.TrimSpace(typed))
 	if err != nil || add == 0 {
-		return e.Redirect(http.StatusSeeOther, "/sales/"+id+"/console?error=stock")
+		err = ErrBadStock
+	} else {
+		err = m.AddStock(id, e.Auth.Id, add)
 	}
-	if err := m.AddStock(id, e.Auth.Id, add); err != nil {
-		return e.Redirect(http.StatusSeeOther, "/sales/"+id+"/console?error=stock")
+	if err != nil {
+		p, ok := problems.Explain(err)
+		if !ok {
+			return err
+		}
+		v, verr := m.View(id, m.deps.Now())
+		if verr != nil {
+			return show(verr)
+		}
+		c, _ := m.engine.Counters(id)
+		return m.deps.UI.Render(e, p.Status, "sales/console", ConsolePage{Sale: v, Counters: c, Reasons: ReasonNames[:], Error: p.Key, Add: typed})
 	}
-	return e.Redirect(http.StatusSeeOther, "/sales/"+id+"/console?ok=stock")
+	m.deps.UI.Flash(e, "sales.console.stock_ok")
+	return e.Redirect(http.StatusSeeOther, "/sales/"+id+"/console")
 }
+
+// ErrBadStock is a stock change that is no number of units, or would take
+// the stock below zero or below the units already sold.
+var ErrBadStock = errors.New("sales: stock below zero or below the units sold")
 
 // AddStock changes a sale's stock by add units (negative takes back unsold
 // ones) and logs it. The engine follows through the record hooks.
@@ -75,6 +87,9 @@ func (m *Module) AddStock(saleID, actor string, add int) error {
 			return ErrUnknownSale
 		}
 		before := rec.GetInt("stock")
+		if c, ok := m.engine.Counters(saleID); before+add < 0 || ok && int64(before+add) < c.Sold {
+			return ErrBadStock
+		}
 		rec.Set("stock", before+add)
 		if err := tx.Save(rec); err != nil {
 			return err
@@ -88,14 +103,14 @@ func (m *Module) apiAddStock(e *core.RequestEvent) error {
 		Add int `json:"add"`
 	}
 	if err := e.BindBody(&body); err != nil || body.Add == 0 {
-		return m.problem(e, errBadBody)
+		return show(errBadBody)
 	}
 	if err := m.AddStock(e.Request.PathValue("id"), e.Auth.Id, body.Add); err != nil {
-		return m.problem(e, err)
+		return show(err)
 	}
 	v, err := m.View(e.Request.PathValue("id"), m.deps.Now())
 	if err != nil {
-		return m.problem(e, err)
+		return show(err)
 	}
 	return e.JSON(http.StatusOK, v)
 }
@@ -105,7 +120,7 @@ func (m *Module) exportOrders(e *core.RequestEvent) error {
 	id := e.Request.PathValue("id")
 	if _, ok := m.engine.Info(id); !ok {
 		if _, err := e.App.FindRecordById(Sales, id); err != nil {
-			return m.problem(e, ErrUnknownSale)
+			return show(ErrUnknownSale)
 		}
 	}
 	rows, err := e.App.DB().NewQuery(`SELECT o.id, o.created, o.status, o.quantity, o.amount_cents, o.member, u.name, u.email, o.fcode, o.paid
@@ -134,19 +149,17 @@ func (m *Module) exportOrders(e *core.RequestEvent) error {
 	return w.Flush()
 }
 
-// problem answers a domain error on PocketBase's router as JSON in the
-// member's language; errors of ours are logged and answered 500.
-func (m *Module) problem(e *core.RequestEvent, err error) error {
-	p, ok := problem.Find(err, problems)
+// show returns err as the problem a member sees (a bad F-code batch with
+// what was wrong in data.detail, for the integrator who sent it).
+func show(err error) error {
+	p, ok := problems.Explain(err)
 	if !ok {
-		e.App.Logger().Error("sales: request failed", "path", e.Request.URL.Path, "error", err)
-		return e.InternalServerError("", nil)
+		return err
 	}
-	data := map[string]any{"code": codeOf(err)}
-	if p.Key == "sales.err.batch" {
-		data["detail"] = err.Error()
+	if errors.Is(err, ErrBadBatch) {
+		p.Detail = err.Error()
 	}
-	return problem.JSON(e, p, m.deps.UI.T(e, p.Key), data)
+	return p
 }
 
 // rates turns the engine's attempt counter into attempts per second for the

@@ -161,11 +161,11 @@ func audit(app core.App, action, actor, subject string, details map[string]any, 
 func (m *Module) apiIssueFCodes(e *core.RequestEvent) error {
 	var b Batch
 	if err := e.BindBody(&b); err != nil {
-		return m.problem(e, errBadBody)
+		return show(errBadBody)
 	}
 	codes, err := m.IssueFCodes(e.Auth.Id, b)
 	if err != nil {
-		return m.problem(e, err)
+		return show(err)
 	}
 	return e.JSON(http.StatusCreated, map[string]any{"codes": codes, "expires": b.Expires.UTC()})
 }

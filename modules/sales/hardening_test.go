@@ -3,6 +3,7 @@ package sales
 import (
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 
 	"github.com/canyu/canyu/modules/internal/testutil"
+	"github.com/canyu/canyu/ui"
 )
 
 // issueCode makes one F-code for a sale or a product, as staff would.
@@ -171,5 +173,67 @@ func TestFCodeGuessesAreLimited(t *testing.T) {
 	}
 	if limited != 2 {
 		t.Errorf("%d of 12 guesses refused by the limit, want 2 (10 per 10 minutes)", limited)
+	}
+}
+
+// TestStockChangesSayWhy: a stock change below the units sold is refused
+// with a clear problem (API: 400 bad_stock; console: the form again with
+// the reason and what was typed), never a 500 or a silent redirect; a
+// change that works is told by the flash.
+func TestStockChangesSayWhy(t *testing.T) {
+	e := newEnv(t, 3, 1)
+	staff := e.member(t, "Sam", false, "staff")
+	ann := e.member(t, "Ann", false)
+	e.reserve(t, ann, "")
+	e.clock.Advance(2 * time.Hour)
+	if a := e.call(t, "POST", "/api/sales/"+e.sale.Id+"/orders", ann, `{}`, "Idempotency-Key", "a"); a.Status != 201 {
+		t.Fatal(a.Body)
+	}
+	if a := e.call(t, "POST", "/api/sales/"+e.sale.Id+"/stock", staff, `{"add":-3}`); a.Status != http.StatusBadRequest || a.code() != "bad_stock" {
+		t.Errorf("stock below the units sold through the API = %d %v, want 400 bad_stock", a.Status, a.Body)
+	}
+	b := testutil.BrowserAt(t, e.base).As(staff)
+	status, page, _ := b.Do("POST", "/sales/"+e.sale.Id+"/stock", url.Values{"add": {"-3"}})
+	if status != http.StatusBadRequest || !strings.Contains(page, `value="-3"`) || !strings.Contains(page, "never less than what is sold") {
+		t.Errorf("console form below the units sold = %d, want the console with the reason and the typed -3", status)
+	}
+	if status, _, h := b.Do("POST", "/sales/"+e.sale.Id+"/stock", url.Values{"add": {"5"}}); status != http.StatusSeeOther || strings.Contains(h.Get("Location"), "?") {
+		t.Errorf("a good change = %d to %q, want 303 with no query", status, h.Get("Location"))
+	}
+	if _, page, _ := b.Do("GET", "/sales/"+e.sale.Id+"/console", nil); !strings.Contains(page, "Stock changed.") {
+		t.Error("the console does not say the stock changed (flash)")
+	}
+}
+
+// TestFrontShadowsNoTableRoute: every route of the table under /api/sales/
+// reaches the router, whatever its method; only a sale's four endpoints are
+// the front's.
+func TestFrontShadowsNoTableRoute(t *testing.T) {
+	e := newEnv(t, 1, 1)
+	routed := ""
+	h := e.mod.front(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { routed = r.Method + " " + r.URL.Path }))
+	for _, rt := range e.mod.routes() {
+		if !strings.HasPrefix(rt.Path, "/api/sales/") {
+			continue
+		}
+		for _, method := range []string{rt.Method, "GET", "POST"} {
+			path := strings.NewReplacer("{id}", "x1").Replace(rt.Path)
+			routed = ""
+			h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(method, path, nil))
+			if routed != method+" "+path {
+				t.Errorf("%s %s (route %s %s) was answered by the front, not the router", method, path, rt.Method, rt.Path)
+			}
+		}
+	}
+	// a future read under a word of its own, added to the table, is routed too
+	words := tableWords(append(e.mod.routes(), ui.Route{Method: "GET", Path: "/api/sales/feed"}))
+	if !words["feed"] || !words["fcodes"] || !words["orders"] || words["{id}"] {
+		t.Errorf("tableWords = %v", words)
+	}
+	// the sale's own endpoints stay the front's
+	routed = ""
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/api/sales/"+e.sale.Id, nil))
+	if routed != "" {
+		t.Error("GET /api/sales/{id} went past the front")
 	}
 }

@@ -116,7 +116,7 @@ func (m *Module) Register(app core.App) error {
 	// keep the engine in step with what staff change in the dashboard
 	app.OnRecordUpdate(Sales).BindFunc(func(e *core.RecordEvent) error {
 		if c, ok := m.engine.Counters(e.Record.Id); ok && int64(e.Record.GetInt("stock")) < c.Sold {
-			return fmt.Errorf("the stock cannot go below the %d units already ordered", c.Sold)
+			return fmt.Errorf("%w: the stock cannot go below the %d units already ordered", ErrBadStock, c.Sold)
 		}
 		return e.Next()
 	})

@@ -2,6 +2,7 @@ package sales
 
 import (
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -11,8 +12,6 @@ import (
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
-
-	"github.com/canyu/canyu/modules/internal/problem"
 )
 
 // Product is a product as pages show it.
@@ -43,7 +42,6 @@ type SalePage struct {
 	Key     string // a fresh idempotency key for the buy form
 	Orders  []OrderRow
 	Error   string
-	Ok      string
 	Staff   bool
 	// Bought is how many units the member's live orders hold.
 	Bought int
@@ -140,7 +138,7 @@ func (m *Module) saleData(e *core.RequestEvent, id string) (SalePage, error) {
 		if page.Reservation == 0 {
 			info, _ := m.engine.Info(id)
 			if err := eligible(buyerOf(e.Auth), info, now); err != nil {
-				p, _ := problem.Find(err, problems)
+				p, _ := problems.Explain(err)
 				page.Blocked = p.Key
 			}
 		}
@@ -161,7 +159,7 @@ func (m *Module) saleData(e *core.RequestEvent, id string) (SalePage, error) {
 func (m *Module) salePage(e *core.RequestEvent) error {
 	page, err := m.saleData(e, e.Request.PathValue("id"))
 	if errors.Is(err, ErrUnknownSale) {
-		return m.deps.UI.Error(e, http.StatusNotFound, "sales.err.unknown")
+		return m.deps.UI.Error(e, http.StatusNotFound, "sales.err_unknown_sale")
 	}
 	if err != nil {
 		return err
@@ -177,12 +175,6 @@ func (m *Module) salePage(e *core.RequestEvent) error {
 			page.OG.URL += "?ref=" + ref
 			page.OG.Image = base + "/sales/" + page.Sale.ID + "/card/" + ref + ".png"
 		}
-	}
-	switch e.Request.URL.Query().Get("ok") {
-	case "order":
-		page.Ok = "sales.ok.order"
-	case "cancelled":
-		page.Ok = "sales.ok.cancelled"
 	}
 	return m.deps.UI.Render(e, http.StatusOK, "sales/sale", page)
 }
@@ -207,15 +199,16 @@ func (m *Module) buyForm(e *core.RequestEvent) error {
 		}
 	}
 	if err == nil {
-		return e.Redirect(http.StatusSeeOther, "/sales/"+id+"?ok=order")
+		m.deps.UI.Flash(e, "sales.ok.order")
+		return e.Redirect(http.StatusSeeOther, "/sales/"+id)
 	}
-	p, ok := problem.Find(err, problems)
+	p, ok := problems.Explain(err)
 	if !ok {
 		return err
 	}
 	page, perr := m.saleData(e, id)
 	if perr != nil {
-		return m.deps.UI.Error(e, http.StatusNotFound, "sales.err.unknown")
+		return m.deps.UI.Error(e, http.StatusNotFound, "sales.err_unknown_sale")
 	}
 	page.Error = p.Key
 	return m.deps.UI.Render(e, p.Status, "sales/sale", page)
@@ -224,10 +217,13 @@ func (m *Module) buyForm(e *core.RequestEvent) error {
 // cancelForm cancels a member's own pending order; its stock returns.
 func (m *Module) cancelForm(e *core.RequestEvent) error {
 	o, err := m.CancelOrder(e.Request.PathValue("id"), e.Auth.Id)
-	if err != nil {
-		return m.deps.UI.Error(e, http.StatusNotFound, "sales.err.order")
+	if errors.Is(err, sql.ErrNoRows) { // not theirs, or not pending any more
+		return m.deps.UI.Error(e, http.StatusNotFound, "sales.err_order_not_found")
+	} else if err != nil {
+		return err
 	}
-	return e.Redirect(http.StatusSeeOther, "/sales/"+o.Sale+"?ok=cancelled")
+	m.deps.UI.Flash(e, "sales.ok.cancelled")
+	return e.Redirect(http.StatusSeeOther, "/sales/"+o.Sale)
 }
 
 // CancelOrder cancels member's pending order id and gives its stock back.

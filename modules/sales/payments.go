@@ -53,7 +53,7 @@ func (m *Module) MarkPaid(id, actor string) error {
 
 func (m *Module) apiMarkPaid(e *core.RequestEvent) error {
 	if err := m.MarkPaid(e.Request.PathValue("id"), e.Auth.Id); err != nil {
-		return m.problem(e, err)
+		return show(err)
 	}
 	return e.JSON(http.StatusOK, map[string]any{"id": e.Request.PathValue("id"), "status": "paid"})
 }

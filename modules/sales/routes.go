@@ -23,9 +23,9 @@ func (m *Module) routes() []ui.Route {
 		{Method: get, Path: "/sales/{id}/console", Page: m.console, Members: true, Guard: staff},
 		{Method: post, Path: "/sales/{id}/stock", Page: m.addStock, Members: true, Guard: staff, Limit: m.staffLimit},
 
-		{Method: post, Path: "/api/sales/fcodes", Raw: m.apiIssueFCodes, Members: true, Guard: staff, Limit: m.staffLimit},
-		{Method: post, Path: "/api/sales/{id}/stock", Raw: m.apiAddStock, Members: true, Guard: staff, Limit: m.staffLimit},
-		{Method: get, Path: "/api/sales/{id}/orders.csv", Raw: m.exportOrders, Members: true, Guard: staff},
-		{Method: post, Path: "/api/sales/orders/{id}/paid", Raw: m.apiMarkPaid, Members: true, Guard: staff, Limit: m.staffLimit},
+		{Method: post, Path: "/api/sales/fcodes", API: m.apiIssueFCodes, Members: true, Guard: staff, Limit: m.staffLimit},
+		{Method: post, Path: "/api/sales/{id}/stock", API: m.apiAddStock, Members: true, Guard: staff, Limit: m.staffLimit},
+		{Method: get, Path: "/api/sales/{id}/orders.csv", API: m.exportOrders, Members: true, Guard: staff},
+		{Method: post, Path: "/api/sales/orders/{id}/paid", API: m.apiMarkPaid, Members: true, Guard: staff, Limit: m.staffLimit},
 	}
 }

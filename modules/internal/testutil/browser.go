@@ -27,6 +27,9 @@ func NewBrowser(t testing.TB, app core.App) *Browser {
 	return newBrowserAt(t, Serve(t, app))
 }
 
+// BrowserAt is a browser for a server the test already runs at base.
+func BrowserAt(t testing.TB, base string) *Browser { return newBrowserAt(t, base) }
+
 func newBrowserAt(t testing.TB, base string) *Browser {
 	jar, _ := cookiejar.New(nil)
 	return &Browser{T: t, Base: base, Client: &http.Client{

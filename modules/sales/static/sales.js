@@ -134,7 +134,7 @@
           }
           if (code === 201) {
             show(root.dataset.msgOrder, true);
-            setTimeout(function () { location.href = "/sales/" + sale + "?ok=order"; }, 800);
+            setTimeout(function () { location.href = "/sales/" + sale; }, 800); // the page opens with the flash
             return;
           }
           show(r.message || root.dataset.msgNetwork, false);
