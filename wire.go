@@ -11,6 +11,7 @@ import (
 	"github.com/canyu/canyu/modules/forum"
 	"github.com/canyu/canyu/modules/live"
 	"github.com/canyu/canyu/modules/members"
+	"github.com/canyu/canyu/modules/notify"
 	"github.com/canyu/canyu/modules/plugins"
 	"github.com/canyu/canyu/modules/sales"
 	"github.com/canyu/canyu/modules/webhooks"
@@ -65,6 +66,7 @@ func wire(app core.App, cfg config.Config, o Overrides) (*Modules, error) {
 
 	mods.add(cfg.Live.Enabled, func() platform.Module { return mods.Live })
 	mods.add(cfg.Members.Enabled, func() platform.Module { return members.New(cfg.Members, members.Deps{Deps: p, SMS: o.SMS}) })
+	mods.add(cfg.Notify.Enabled, func() platform.Module { return notify.New(cfg.Notify, p) })
 	mods.add(cfg.Forum.Enabled, func() platform.Module { return forum.New(cfg.Forum, p) })
 	mods.add(cfg.Sales.Enabled, func() platform.Module { return sales.New(cfg.Sales, sales.Deps{Deps: p}) })
 	mods.add(cfg.Plugins.Enabled, func() platform.Module { return plugins.New(cfg.Plugins, p) })

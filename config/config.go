@@ -17,6 +17,7 @@ import (
 	"github.com/canyu/canyu/modules/forum"
 	"github.com/canyu/canyu/modules/live"
 	"github.com/canyu/canyu/modules/members"
+	"github.com/canyu/canyu/modules/notify"
 	"github.com/canyu/canyu/modules/plugins"
 	"github.com/canyu/canyu/modules/sales"
 	"github.com/canyu/canyu/modules/webhooks"
@@ -32,6 +33,7 @@ type Config struct {
 	UI       ui.Config       `mapstructure:"ui"`
 	Limits   ui.LimitsConfig `mapstructure:"limits"`
 	Members  members.Config  `mapstructure:"members"`
+	Notify   notify.Config   `mapstructure:"notify"`
 	Live     live.Config     `mapstructure:"live"`
 	Webhooks webhooks.Config `mapstructure:"webhooks"`
 	Plugins  plugins.Config  `mapstructure:"plugins"`
@@ -77,6 +79,7 @@ func Default() Config {
 		UI:       ui.DefaultConfig(),
 		Limits:   ui.DefaultLimitsConfig(),
 		Members:  members.DefaultConfig(),
+		Notify:   notify.DefaultConfig(),
 		Live:     live.DefaultConfig(),
 		Webhooks: webhooks.DefaultConfig(),
 		Plugins:  plugins.DefaultConfig(),
@@ -137,6 +140,9 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("config: %w", err))
 	}
 	if err := c.Members.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("config: %w", err))
+	}
+	if err := c.Notify.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("config: %w", err))
 	}
 	if err := c.Live.Validate(); err != nil {

@@ -78,7 +78,90 @@ type Events struct {
 	// SaleOrdered fires after a purchase in a sale is stored.
 	SaleOrdered *Event[*SaleEvent]
 
-	all []entry
+	// Notify and Digest are requests between modules, not events of the
+	// catalogue (plugins and webhooks do not see them).
+	//
+	// Notify asks the notifications module to tell members something. The
+	// module that acts triggers it inside its own transaction (App), so the
+	// notifications are stored with the action or not at all; with
+	// notifications switched off nobody handles it.
+	Notify *hook.Hook[*NotifyEvent]
+	// Digest gathers what modules add to a member's digest email.
+	Digest *hook.Hook[*DigestEvent]
+
+	all   []entry
+	kinds []NotificationKind
+}
+
+// NotificationKind is a kind of notification a module sends; members may
+// mute each kind in their settings.
+type NotificationKind struct {
+	// Key is "<module>.<what>" ("forum.status").
+	Key string
+	// Label is the catalog key of its name on the settings page.
+	Label string
+}
+
+// DeclareNotification adds a kind of notification (a module calls it when
+// it registers).
+func (ev *Events) DeclareNotification(k NotificationKind) { ev.kinds = append(ev.kinds, k) }
+
+// NotificationKinds lists the declared kinds, in the order declared.
+func (ev *Events) NotificationKinds() []NotificationKind { return ev.kinds }
+
+// NotifyEvent asks for members to be told something. The line members read
+// is Message (a catalog key, a format with a %s per argument) with Args.
+type NotifyEvent struct {
+	hook.Event
+	// App is the acting module's transaction.
+	App core.App
+	// Kind is a declared kind ("forum.status").
+	Kind string
+	// To are the members to tell; the actor is never told.
+	To []string
+	// Actor is the member who caused it, "" for the site.
+	Actor string
+	// Subject is what it is about as members see it (a topic's title) and
+	// Link where it opens (a path on this site).
+	Subject, Link string
+	// Message and Args make the line; Detail is a plain text shown under it
+	// (a staff member's reason).
+	Message string
+	Args    []Arg
+	Detail  string
+	// Told is set by the handler: the members told (not muting the kind).
+	Told []string
+}
+
+// Arg is one argument of a notification's line: a plain Text (a version, a
+// name), or a catalog Key translated into each reader's language.
+type Arg struct {
+	Text string `json:"t,omitempty"`
+	Key  string `json:"k,omitempty"`
+}
+
+// DigestEvent gathers the sections modules add to a member's digest email,
+// already in the member's language.
+type DigestEvent struct {
+	hook.Event
+	App    core.App
+	Member *core.Record
+	// Lang is the member's language ("en", "zh-CN"); Weekly is set for the
+	// weekly digest (a daily one gets fewer sections).
+	Lang     string
+	Weekly   bool
+	Sections []DigestSection
+}
+
+// DigestSection is a titled list in a digest email.
+type DigestSection struct {
+	Title string
+	Items []DigestItem
+}
+
+// DigestItem is one line of a section: Link is a path on this site.
+type DigestItem struct {
+	Title, Link, Note string
 }
 
 const (
@@ -99,6 +182,8 @@ func New() *Events {
 	ev.NeedStatusChanged = define(ev, "need.status_changed", after, "staff moved a request or bug to another status", needPayload)
 	ev.SaleReserved = define(ev, "sale.reserved", after, "a member reserved a place in a sale", salePayload)
 	ev.SaleOrdered = define(ev, "sale.ordered", after, "a purchase in a sale was stored (the order awaits payment)", salePayload)
+	ev.Notify = &hook.Hook[*NotifyEvent]{}
+	ev.Digest = &hook.Hook[*DigestEvent]{}
 	ev.name()
 	return ev
 }

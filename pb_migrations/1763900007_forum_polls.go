@@ -38,6 +38,16 @@ func init() {
 		b.AddIndex("idx_forum_ballots_one", true, "topic, member", "")
 		return app.Save(b)
 	}, func(app core.App) error {
-		return deleteCollections(app, "forum_ballots")
+		if err := deleteCollections(app, "forum_ballots"); err != nil {
+			return err
+		}
+		topics, err := app.FindCollectionByNameOrId("forum_topics")
+		if err != nil {
+			return err
+		}
+		for _, name := range []string{"poll_options", "poll_multiple", "poll_closes"} {
+			topics.Fields.RemoveByName(name)
+		}
+		return app.Save(topics)
 	})
 }

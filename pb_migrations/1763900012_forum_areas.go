@@ -53,6 +53,16 @@ func init() {
 		if err := app.Save(topics); err != nil {
 			return err
 		}
+		n, err := app.FindCollectionByNameOrId("forum_notifications")
+		if err != nil {
+			return err
+		}
+		if f, ok := n.Fields.GetByName("kind").(*core.SelectField); ok {
+			f.Values = []string{"status", "mention"}
+		}
+		if err := app.Save(n); err != nil {
+			return err
+		}
 		return deleteCollections(app, "forum_areas")
 	})
 }

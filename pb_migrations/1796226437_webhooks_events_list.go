@@ -19,13 +19,21 @@ func init() {
 			ep.Fields.Add(&core.JSONField{Name: "events", Required: true, MaxSize: 4000})
 		}, nil)
 	}, func(app core.App) error {
-		// back to the select of the earlier migrations, with the keys it knew
-		known := []string{"*", "member.signed_up", "phone.bound", "need.status_changed", "sale.reserved", "sale.ordered"}
+		// back to the select of the earlier migrations: the keys they gave,
+		// and any other key an endpoint took meanwhile (so none is lost)
+		var used []string
+		if err := app.DB().NewQuery("SELECT DISTINCT j.value FROM webhooks_endpoints, json_each(webhooks_endpoints.events) j").Column(&used); err != nil {
+			return err
+		}
+		values := []string{"*", "member.signed_up", "phone.bound", "sale.reserved", "sale.ordered"}
+		for _, k := range used {
+			if !slices.Contains(values, k) {
+				values = append(values, k)
+			}
+		}
 		return rewriteEvents(app, func(ep *core.Collection) {
-			ep.Fields.Add(&core.SelectField{Name: "events", Required: true, MaxSelect: len(known), Values: known})
-		}, func(keys []string) []string {
-			return slices.DeleteFunc(keys, func(k string) bool { return !slices.Contains(known, k) })
-		})
+			ep.Fields.Add(&core.SelectField{Name: "events", Required: true, MaxSelect: len(values), Values: values})
+		}, nil)
 	})
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 
+	"github.com/canyu/canyu/hooks"
 	"github.com/canyu/canyu/ui"
 )
 
@@ -37,8 +38,8 @@ func (f *Forum) areas(lang ui.Lang) ([]AreaView, error) {
 	return out, nil
 }
 
-// notifyOwners stores, inside tx, a "new topic" notification for each owner
-// of the topic's area (never its author) and returns the members told.
+// notifyOwners asks, inside tx, for each owner of the topic's area (never
+// its author) to be told of the new topic, and returns those members.
 func (f *Forum) notifyOwners(tx core.App, t *core.Record) ([]string, error) {
 	areaID := t.GetString("area")
 	if areaID == "" {
@@ -48,24 +49,23 @@ func (f *Forum) notifyOwners(tx core.App, t *core.Record) ([]string, error) {
 	if err != nil {
 		return nil, ErrUnknownArea
 	}
-	col, err := tx.FindCachedCollectionByNameOrId(Notifications)
-	if err != nil {
-		return nil, err
-	}
 	var told []string
 	for _, owner := range area.GetStringSlice("owners") {
-		if owner == t.GetString("author") {
-			continue
+		if owner != t.GetString("author") {
+			told = append(told, owner)
 		}
-		n := core.NewRecord(col)
-		n.Set("member", owner)
-		n.Set("topic", t.Id)
-		n.Set("kind", "new_topic")
-		n.Set("actor", t.GetString("author"))
-		if err := tx.Save(n); err != nil {
-			return nil, err
-		}
-		told = append(told, owner)
+	}
+	if len(told) == 0 {
+		return nil, nil
+	}
+	name := ""
+	if a, err := tx.FindRecordById("users", t.GetString("author")); err == nil {
+		name = a.GetString("name")
+	}
+	err = f.events.Notify.Trigger(&hooks.NotifyEvent{App: tx, Kind: KindAreaNote, To: told, Actor: t.GetString("author"),
+		Subject: t.GetString("title"), Link: "/forum/t/" + t.Id, Message: "forum.notif_new_topic", Args: []hooks.Arg{{Text: name}}})
+	if err != nil {
+		return nil, err
 	}
 	return told, nil
 }

@@ -212,11 +212,11 @@ func TestMentionsInANewTopic(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, m := range []*core.Record{bob, cat} {
-		if got := e.mod.Forum().Unread(m.Id); got != 1 {
+		if got := len(e.notes.of(m.Id)); got != 1 {
 			t.Errorf("%s has %d unread after being mentioned in a new topic, want 1", m.GetString("name"), got)
 		}
 	}
-	if got := e.mod.Forum().Unread(ann.Id); got != 0 {
+	if got := len(e.notes.of(ann.Id)); got != 0 {
 		t.Errorf("the author was notified of her own topic")
 	}
 }

@@ -222,7 +222,6 @@ func (f *Forum) CreateTopic(member *core.Record, in NewTopic) (*core.Record, err
 	if in.Area != "" {
 		t.Set("area", in.Area)
 	}
-	var told []string
 	err = f.app.RunInTransaction(func(tx core.App) error {
 		// counted in the transaction that stores the topic: parallel
 		// requests of a new account cannot slip past the cap
@@ -232,8 +231,7 @@ func (f *Forum) CreateTopic(member *core.Record, in NewTopic) (*core.Record, err
 		if err := tx.Save(t); err != nil {
 			return err
 		}
-		var err error
-		if told, err = f.notifyOwners(tx, t); err != nil {
+		if _, err := f.notifyOwners(tx, t); err != nil {
 			return err
 		}
 		// mentions in the text and in the structured fields
@@ -241,18 +239,12 @@ func (f *Forum) CreateTopic(member *core.Record, in NewTopic) (*core.Record, err
 		for _, v := range fields {
 			text += "\n" + v
 		}
-		mentioned, err := f.notifyMentions(tx, member, t.Id, text)
-		for _, id := range mentioned {
-			if !slices.Contains(told, id) {
-				told = append(told, id)
-			}
-		}
+		_, err := f.notifyMentions(tx, member, t.Id, text)
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("forum: create topic: %w", err)
 	}
-	f.publishUnread(told)
 	return t, nil
 }
 
@@ -315,13 +307,11 @@ func (f *Forum) Reply(member *core.Record, topicID, body string, images ...*file
 		p.Set("images", images)
 	}
 	var replies int
-	var told []string
 	err = f.app.RunInTransaction(func(tx core.App) error {
 		if err := tx.Save(p); err != nil {
 			return err
 		}
-		var err error
-		if told, err = f.notifyMentions(tx, member, t.Id, body); err != nil {
+		if _, err := f.notifyMentions(tx, member, t.Id, body); err != nil {
 			return err
 		}
 		if _, err := tx.DB().NewQuery("UPDATE " + Topics + " SET reply_count = reply_count + 1, last_activity = {:now} WHERE id = {:id}").
@@ -334,7 +324,6 @@ func (f *Forum) Reply(member *core.Record, topicID, body string, images ...*file
 		return nil, fmt.Errorf("forum: reply: %w", err)
 	}
 	f.publishTopic(t, map[string]any{"replies": replies})
-	f.publishUnread(told)
 	return p, nil
 }
 

@@ -28,6 +28,58 @@ type env struct {
 	live  *testutil.FakeLive
 	clock *testutil.Clock
 	board *core.Record
+	notes *notes
+}
+
+// notes records what the forum asks the notifications module to tell, once
+// the asking transaction commits, as the notify module would store it.
+type notes struct {
+	mu  sync.Mutex
+	all []hooks.NotifyEvent
+}
+
+func (n *notes) bind(ev *hooks.Events) {
+	ev.Notify.BindFunc(func(e *hooks.NotifyEvent) error {
+		keep := func() {
+			n.mu.Lock()
+			defer n.mu.Unlock()
+			n.all = append(n.all, *e)
+		}
+		if info := e.App.TxInfo(); info != nil {
+			info.OnComplete(func(err error) error {
+				if err == nil {
+					keep()
+				}
+				return nil
+			})
+		} else {
+			keep()
+		}
+		return e.Next()
+	})
+}
+
+// of returns the notifications member was told (never their own actions).
+func (n *notes) of(member string) []hooks.NotifyEvent {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var out []hooks.NotifyEvent
+	for _, e := range n.all {
+		if e.Actor != member && slices.Contains(e.To, member) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func (n *notes) count() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	total := 0
+	for _, e := range n.all {
+		total += len(e.To)
+	}
+	return total
 }
 
 func newEnv(t testing.TB) *env {
@@ -39,13 +91,15 @@ func newEnv(t testing.TB) *env {
 // (its zero value: the defaults).
 func newEnvWith(t testing.TB, cfg Config, limits ui.LimitsConfig) *env {
 	t.Helper()
-	e := &env{app: testutil.NewApp(t), live: &testutil.FakeLive{}, clock: testutil.NewClock(time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC))}
+	e := &env{app: testutil.NewApp(t), live: &testutil.FakeLive{}, clock: testutil.NewClock(time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)), notes: &notes{}}
 	shell, err := ui.New(ui.DefaultConfig(), ui.Deps{AppName: "Canyu", PublicURL: "http://127.0.0.1:8090", Now: e.clock.Now, Limits: limits})
 	if err != nil {
 		t.Fatal(err)
 	}
 	shell.SetAccount(testutil.Account)
-	e.mod = New(cfg, Deps{Events: hooks.New(), UI: shell, Now: e.clock.Now, Live: e.live})
+	events := hooks.New()
+	e.notes.bind(events)
+	e.mod = New(cfg, Deps{Events: events, UI: shell, Now: e.clock.Now, Live: e.live})
 	if err := e.mod.Register(e.app); err != nil {
 		t.Fatal(err)
 	}
@@ -458,7 +512,7 @@ func TestStatusChangeNotifies(t *testing.T) {
 	if err := e.mod.Forum().ChangeStatus(staffer, topic.Id, StatusChange{Status: "bogus"}); !errors.Is(err, ErrBadStatus) {
 		t.Fatalf("unknown status = %v, want ErrBadStatus", err)
 	}
-	if n, _ := e.app.CountRecords(Notifications); n != 0 || len(events) != 0 {
+	if n := e.notes.count(); n != 0 || len(events) != 0 {
 		t.Fatalf("refused changes left %d notifications and %d events", n, len(events))
 	}
 
@@ -470,14 +524,14 @@ func TestStatusChangeNotifies(t *testing.T) {
 		t.Fatalf("topic after the change: %s / %s", fresh.GetString("status"), fresh.GetString("status_reason"))
 	}
 	for _, m := range ms {
-		if got := e.mod.Forum().Unread(m.Id); got != 1 {
+		if got := len(e.notes.of(m.Id)); got != 1 {
 			t.Errorf("member %s has %d unread, want 1", m.Id, got)
 		}
-		if got := e.live.Last("member:" + m.Id)["unread"]; got != 1 {
-			t.Errorf("live unread for %s = %v, want 1", m.Id, got)
+		if n := e.notes.of(m.Id); len(n) == 1 && (n[0].Kind != KindStatusNote || n[0].Args[0].Key != "forum.status_planned" || n[0].Detail != "In the March build") {
+			t.Errorf("notification of %s = %+v, want the planned status with its reason", m.Id, n[0])
 		}
 	}
-	if got := e.mod.Forum().Unread(staffer.Id); got != 0 {
+	if got := len(e.notes.of(staffer.Id)); got != 0 {
 		t.Errorf("the staffer told themselves: %d unread", got)
 	}
 	if len(events) != 1 || events[0].To != "planned" || events[0].From != "new" || events[0].Notified != 4 {
@@ -535,31 +589,10 @@ func TestStatusAPIAndPages(t *testing.T) {
 	if _, body, _ := sb.Do("GET", "/forum/roadmap", nil); !strings.Contains(body, "Night mode please") || !strings.Contains(body, "2.4.0") {
 		t.Fatal("shipped need (with its release) missing from the roadmap")
 	}
-	ab := sb.Another().As(author)
-	if _, body, _ := ab.Do("GET", "/forum", nil); !strings.Contains(body, `data-live="member:`+author.Id+`.unread">1</span>`) {
-		t.Fatal("the author's bell shows no unread notification")
-	}
-	if _, body, _ := ab.Do("GET", "/forum/notifications", nil); !strings.Contains(body, "Night mode please") || !strings.Contains(body, "In 2.4") ||
-		!strings.Contains(body, "Your need shipped in 2.4.0") {
-		t.Fatal("notification center lacks the change or its release")
-	}
-	// looking is not reading: a GET (or an image pointing at the page) marks nothing
-	if got := e.mod.Forum().Unread(author.Id); got != 1 {
-		t.Errorf("unread after a GET of the center = %d, want 1", got)
-	}
-	notes, _ := e.app.FindAllRecords(Notifications, dbx.HashExp{"member": author.Id})
-	if status, _, h := ab.Do("POST", "/forum/notifications/"+notes[0].Id+"/open", url.Values{}); status != 303 || h.Get("Location") != "/forum/t/"+topic.Id {
-		t.Errorf("opening a notification = %d to %q", status, h.Get("Location"))
-	}
-	if got := e.mod.Forum().Unread(author.Id); got != 0 {
-		t.Errorf("unread after opening the notification = %d, want 0", got)
-	}
-	if got := e.live.Last("member:" + author.Id)["unread"]; got != 0 {
-		t.Errorf("live unread after opening = %v, want 0", got)
-	}
-	// someone else cannot open (and so read) it
-	if status, _, _ := sb.Do("POST", "/forum/notifications/"+notes[0].Id+"/open", url.Values{}); status != 404 {
-		t.Errorf("another member opens the notification = %d, want 404", status)
+	told := e.notes.of(author.Id)
+	if len(told) != 1 || told[0].Message != "forum.notif_shipped" || told[0].Args[0].Text != "2.4.0" || told[0].Detail != "In 2.4" ||
+		told[0].Subject != "Night mode please" || told[0].Link != "/forum/t/"+topic.Id {
+		t.Fatalf("the author was told %+v, want that the need shipped in 2.4.0, with the reason and a link", told)
 	}
 	if _, body, _ := sb.Do("GET", "/forum/t/"+topic.Id, nil); !strings.Contains(body, "In 2.4") || !strings.Contains(body, `<a href="/releases/2.4.0">2.4.0</a>`) {
 		t.Error("the reason or the release link is not shown on the topic")
@@ -595,7 +628,7 @@ func TestShippedNamesTheRelease(t *testing.T) {
 			t.Errorf("ChangeStatus(%+v) = %v, want a field error on %s", c.change, err, c.field)
 		}
 	}
-	if n, _ := e.app.CountRecords(Notifications); n != 0 || len(events) != 0 {
+	if n := e.notes.count(); n != 0 || len(events) != 0 {
 		t.Fatalf("refused changes left %d notifications and %d events", n, len(events))
 	}
 
@@ -606,9 +639,16 @@ func TestShippedNamesTheRelease(t *testing.T) {
 	if fresh.GetString("shipped_in") != "2.4.0" || fresh.GetString("shipped_url") != "https://brand.example/notes/2.4.0" {
 		t.Fatalf("topic shipped in %q at %q", fresh.GetString("shipped_in"), fresh.GetString("shipped_url"))
 	}
-	notes, _ := e.app.FindRecordsByFilter(Notifications, "release = '2.4.0'", "", 0, 0)
-	if len(notes) != 3 {
-		t.Errorf("%d notifications name the release, want 3 (the author and two me-toos)", len(notes))
+	named := 0
+	for _, m := range ms {
+		for _, n := range e.notes.of(m.Id) {
+			if n.Message == "forum.notif_shipped" && n.Args[0].Text == "2.4.0" {
+				named++
+			}
+		}
+	}
+	if named != 3 {
+		t.Errorf("%d notifications name the release, want 3 (the author and two me-toos)", named)
 	}
 	if len(events) != 1 || events[0].Release != "2.4.0" || events[0].ReleaseURL != "https://brand.example/notes/2.4.0" {
 		t.Fatalf("NeedStatusChanged events = %+v, want one naming release 2.4.0", events)
@@ -955,7 +995,7 @@ func TestMergeMovesMeToosWithoutDoubleCounting(t *testing.T) {
 	if d.GetString("status") != "duplicate" || d.GetString("merged_into") != orig.Id || d.GetInt("metoo_count") != 0 {
 		t.Errorf("duplicate after merge: status %s, merged_into %s, count %d", d.GetString("status"), d.GetString("merged_into"), d.GetInt("metoo_count"))
 	}
-	if got := f.Unread(ms[3].Id); got != 1 {
+	if got := len(e.notes.of(ms[3].Id)); got != 1 {
 		t.Errorf("a follower of the duplicate has %d unread, want 1 (told of the merge)", got)
 	}
 	for _, c := range []struct{ dup, orig string }{{orig.Id, orig.Id}, {dup.Id, orig.Id}} {
@@ -994,21 +1034,17 @@ func TestMentionNotifies(t *testing.T) {
 	if _, err := e.mod.Forum().Reply(author, topic.Id, "@hongfeng can you look? also @Twin and @Author and @nobody"); err != nil {
 		t.Fatal(err)
 	}
-	if got := e.mod.Forum().Unread(hong.Id); got != 1 {
+	if got := len(e.notes.of(hong.Id)); got != 1 {
 		t.Errorf("HongFeng has %d unread, want 1", got)
 	}
-	if got := e.mod.Forum().Unread(twin1.Id); got != 0 {
+	if got := len(e.notes.of(twin1.Id)); got != 0 {
 		t.Errorf("an ambiguous name told someone (%d unread)", got)
 	}
-	if got := e.mod.Forum().Unread(author.Id); got != 0 {
+	if got := len(e.notes.of(author.Id)); got != 0 {
 		t.Errorf("the author was told of their own mention")
 	}
-	if got := e.live.Last("member:" + hong.Id)["unread"]; got != 1 {
-		t.Errorf("live unread = %v, want 1", got)
-	}
-	b := testutil.NewBrowser(t, e.app).As(hong)
-	if _, body, _ := b.Do("GET", "/forum/notifications", nil); !strings.Contains(body, "Author mentioned you in") {
-		t.Fatalf("notification center lacks the mention")
+	if n := e.notes.of(hong.Id); len(n) != 1 || n[0].Kind != KindMentionNote || n[0].Args[0].Text != "Author" {
+		t.Fatalf("HongFeng was told %+v, want a mention by Author", n)
 	}
 }
 
@@ -1066,8 +1102,8 @@ func TestAreaOwnersHearOfNewTopics(t *testing.T) {
 	if _, err := f.CreateTopic(author, NewTopic{Board: "camera", Kind: KindDiscussion, Title: "Portrait mode tips", Area: camera.Id}); err != nil {
 		t.Fatal(err)
 	}
-	if f.Unread(o1.Id) != 1 || f.Unread(o2.Id) != 1 || f.Unread(other.Id) != 0 {
-		t.Fatalf("unread: owners %d and %d, other %d; want 1, 1, 0", f.Unread(o1.Id), f.Unread(o2.Id), f.Unread(other.Id))
+	if len(e.notes.of(o1.Id)) != 1 || len(e.notes.of(o2.Id)) != 1 || len(e.notes.of(other.Id)) != 0 {
+		t.Fatalf("unread: owners %d and %d, other %d; want 1, 1, 0", len(e.notes.of(o1.Id)), len(e.notes.of(o2.Id)), len(e.notes.of(other.Id)))
 	}
 	_, err := f.CreateTopic(author, NewTopic{Board: "camera", Kind: KindDiscussion, Title: "Bad area", Area: "nosucharea0000"})
 	var fe FieldErrors
@@ -1114,44 +1150,28 @@ func TestBugView(t *testing.T) {
 	}
 }
 
-func TestWeeklyDigest(t *testing.T) {
+// TestDigestSection: the forum adds the week's hottest needs to weekly
+// digests (the notify module sends them), not to daily ones.
+func TestDigestSection(t *testing.T) {
 	e := newEnv(t)
-	f := e.mod.Forum()
 	reader := testutil.Member(t, e.app, "reader@x.io", "Reader")
 	zh := testutil.Member(t, e.app, "zh@x.io", "小米粉")
-	zh.Set("language", "zh-CN")
-	e.app.Save(zh)
-	testutil.Member(t, e.app, "quiet@x.io", "Quiet") // never subscribes
 	need := e.need(t, reader, KindRequest)
-	f.MeToo(zh, need.Id, true)
-
-	b := testutil.NewBrowser(t, e.app).As(reader)
-	if status, _, _ := b.Do("POST", "/forum/notifications/digest", url.Values{"on": {"1"}}); status != 303 || !f.Subscribed(reader.Id) {
-		t.Fatalf("subscribing by form = %d, subscribed %v", status, f.Subscribed(reader.Id))
-	}
-	f.SetDigest(zh.Id, true)
-	catalog := e.mod.deps.UI.Catalog
-	n, err := f.SendDigests(catalog, "Canyu", "https://club.example")
-	if err != nil || n != 2 || e.app.TestMailer.TotalSend() != 2 {
-		t.Fatalf("SendDigests = %d, %v (mails %d), want 2", n, err, e.app.TestMailer.TotalSend())
-	}
-	var subjects []string
-	for _, m := range e.app.TestMailer.Messages() {
-		subjects = append(subjects, m.Subject)
-		if !strings.Contains(m.HTML, "Night mode please") || !strings.Contains(m.HTML, "https://club.example/forum/t/"+need.Id) {
-			t.Errorf("digest to %v lacks the hot need:\n%s", m.To, m.HTML)
+	e.mod.Forum().MeToo(zh, need.Id, true)
+	for _, c := range []struct {
+		lang, title string
+		weekly      bool
+		want        int
+	}{{"en", "Hot needs this week", true, 1}, {"zh-CN", "本周热门需求", true, 1}, {"en", "", false, 0}} {
+		d := &hooks.DigestEvent{App: e.app, Member: reader, Lang: c.lang, Weekly: c.weekly}
+		if err := e.mod.deps.Events.Digest.Trigger(d); err != nil {
+			t.Fatal(err)
 		}
-	}
-	slices.Sort(subjects)
-	if !slices.Equal(subjects, []string{"Canyu 本周热点", "This week on Canyu"}) {
-		t.Errorf("subjects = %v, want one in each language", subjects)
-	}
-	if n, _ := f.SendDigests(catalog, "Canyu", "https://club.example"); n != 0 {
-		t.Errorf("a second run the same week sent %d, want 0", n)
-	}
-	e.clock.Advance(7 * 24 * time.Hour)
-	f.SetDigest(zh.Id, false)
-	if n, _ := f.SendDigests(catalog, "Canyu", "https://club.example"); n != 1 {
-		t.Errorf("next week, after one unsubscribed: sent %d, want 1", n)
+		if len(d.Sections) != c.want {
+			t.Fatalf("%s weekly=%v: %d sections, want %d", c.lang, c.weekly, len(d.Sections), c.want)
+		}
+		if c.want == 1 && (d.Sections[0].Title != c.title || d.Sections[0].Items[0].Link != "/forum/t/"+need.Id || d.Sections[0].Items[0].Title != "Night mode please") {
+			t.Errorf("%s section = %+v", c.lang, d.Sections[0])
+		}
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 
@@ -160,35 +159,5 @@ func TestLiveCarriesOnlyWhatThePageShows(t *testing.T) {
 	}
 	if e.live.Follows(nil, "topic:nope") {
 		t.Error("an unknown topic's channel can be followed")
-	}
-}
-
-// TestNotificationsReadOnlyByPOST: viewing the notification center marks
-// nothing; "mark all read" (a POST) marks them all.
-func TestNotificationsReadOnlyByPOST(t *testing.T) {
-	e := newEnv(t)
-	ann := testutil.Member(t, e.app, "ann@x.io", "Ann")
-	staff := testutil.Member(t, e.app, "s@x.io", "Staff", "staff")
-	for range 2 {
-		need := e.need(t, ann, KindRequest)
-		if err := e.mod.Forum().ChangeStatus(staff, need.Id, StatusChange{Status: "planned"}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	b := testutil.NewBrowser(t, e.app).As(ann)
-	for range 3 {
-		b.Do("GET", "/forum/notifications", nil)
-	}
-	if got := e.mod.Forum().Unread(ann.Id); got != 2 {
-		t.Fatalf("unread after three GETs = %d, want 2", got)
-	}
-	if status, _, _ := b.Do("GET", "/forum/notifications/read", nil); status == 303 {
-		t.Error("GET /forum/notifications/read marks read")
-	}
-	if status, _, _ := b.Do("POST", "/forum/notifications/read", url.Values{}); status != 303 {
-		t.Fatalf("mark all read = %d", status)
-	}
-	if got := e.mod.Forum().Unread(ann.Id); got != 0 {
-		t.Errorf("unread after mark all read = %d, want 0", got)
 	}
 }

@@ -7,6 +7,8 @@ import (
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
+
+	"github.com/canyu/canyu/hooks"
 )
 
 // A mention is @ followed by a member's display name without spaces
@@ -30,9 +32,9 @@ func mentioned(text string) []string {
 	return out
 }
 
-// notifyMentions stores, inside tx, a notification for every member whose
-// display name (case-insensitive, unique) is mentioned in text, except the
-// author. It returns the members told.
+// notifyMentions asks, inside tx, for every member whose display name
+// (case-insensitive, unique) is mentioned in text to be told, except the
+// author. It returns those members.
 func (f *Forum) notifyMentions(tx core.App, author *core.Record, topicID, text string) ([]string, error) {
 	names := mentioned(text)
 	if len(names) == 0 {
@@ -53,25 +55,23 @@ func (f *Forum) notifyMentions(tx core.App, author *core.Record, topicID, text s
 	for _, r := range rows {
 		byName[r.Name] = append(byName[r.Name], r.ID)
 	}
-	col, err := tx.FindCachedCollectionByNameOrId(Notifications)
-	if err != nil {
-		return nil, err
-	}
 	var told []string
 	for _, name := range names {
-		ids := byName[name]
-		if len(ids) != 1 || ids[0] == author.Id { // ambiguous names tell nobody
-			continue
+		if ids := byName[name]; len(ids) == 1 && ids[0] != author.Id { // ambiguous names tell nobody
+			told = append(told, ids[0])
 		}
-		n := core.NewRecord(col)
-		n.Set("member", ids[0])
-		n.Set("topic", topicID)
-		n.Set("kind", "mention")
-		n.Set("actor", author.Id)
-		if err := tx.Save(n); err != nil {
-			return nil, err
-		}
-		told = append(told, ids[0])
+	}
+	if len(told) == 0 {
+		return nil, nil
+	}
+	subject := ""
+	if t, err := tx.FindRecordById(Topics, topicID); err == nil {
+		subject = t.GetString("title")
+	}
+	err := f.events.Notify.Trigger(&hooks.NotifyEvent{App: tx, Kind: KindMentionNote, To: told, Actor: author.Id, Subject: subject,
+		Link: "/forum/t/" + topicID, Message: "forum.notif_mention", Args: []hooks.Arg{{Text: author.GetString("name")}}})
+	if err != nil {
+		return nil, err
 	}
 	return told, nil
 }

@@ -68,7 +68,6 @@ func (f *Forum) Merge(by *core.Record, dupID, originalID string) (int, error) {
 	}
 	f.publishTopic(orig, map[string]any{"metoo": count})
 	f.publishTopic(dup, map[string]any{"metoo": 0, "status": "duplicate"})
-	f.publishUnread(told)
 	if f.events != nil {
 		hooks.TriggerAfterCommit(f.app, f.events.NeedStatusChanged, &hooks.NeedEvent{App: f.app, Topic: dup, By: by, From: from, To: "duplicate", Reason: reason, Notified: len(told)})
 	}

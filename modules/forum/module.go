@@ -115,8 +115,8 @@ func (m *Module) Register(app core.App) error {
 	m.deps.Live.Allow("topic:", m.forum.followTopic)
 	m.deps.UI.AddNav(ui.NavItem{Path: "/forum", Label: "forum.nav", Order: 10})
 	m.deps.UI.AddNav(ui.NavItem{Path: "/forum/roadmap", Label: "forum.roadmap", Order: 11})
-	m.deps.UI.AddMemberLink(ui.MemberLink{Path: "/forum/notifications", Label: "forum.notifications", Icon: ui.Icon{"M18 8a6 6 0 0 0-12 0c0 7-3 9-3 9h18s-3-2-3-9", "M13.7 21a2 2 0 0 1-3.4 0"},
-		Live: "member:%s.unread", Count: func(e *core.RequestEvent) int { return m.forum.Unread(e.Auth.Id) }})
+	m.declareNotifications()
+	m.deps.Events.Digest.BindFunc(m.digestSection)
 	m.deps.UI.AddHomeSection(ui.HomeSection{Page: "forum/home_hot", Order: 10, Data: m.homeHot})
 	// an edited, hidden or deleted reply changes its topic's page: touch the
 	// topic so cached views keyed by its "updated" go stale
@@ -135,12 +135,6 @@ func (m *Module) Register(app core.App) error {
 	app.Cron().MustAdd("canyuForumWeekly", "5 0 * * 1", func() {
 		if _, err := m.forum.SnapshotWeek(); err != nil {
 			app.Logger().Error("forum: weekly snapshot", "error", err)
-		}
-	})
-	// Mondays at 08:00 UTC, the weekly digest to the members who asked for it
-	app.Cron().MustAdd("canyuForumDigest", "0 8 * * 1", func() {
-		if _, err := m.forum.SendDigests(m.deps.UI.Catalog, m.deps.AppName, m.deps.PublicURL); err != nil {
-			app.Logger().Error("forum: digest", "error", err)
 		}
 	})
 	app.OnServe().BindFunc(func(se *core.ServeEvent) error {

@@ -15,9 +15,6 @@ import (
 	"github.com/canyu/canyu/hooks"
 )
 
-// Notifications is the collection of the in-app notification center.
-const Notifications = "forum_notifications"
-
 // Statuses of requests and bugs, in their usual order.
 var Statuses = []string{"new", "review", "planned", "progress", "shipped", "declined", "duplicate"}
 
@@ -110,38 +107,10 @@ func (f *Forum) ChangeStatus(by *core.Record, topicID string, c StatusChange) er
 		return fmt.Errorf("forum: change status: %w", err)
 	}
 	f.publishTopic(t, map[string]any{"status": c.Status})
-	f.publishUnread(told)
 	if f.events != nil {
 		hooks.TriggerAfterCommit(f.app, f.events.NeedStatusChanged, &hooks.NeedEvent{App: f.app, Topic: t, By: by, From: from, To: c.Status,
 			Reason: c.Reason, Release: c.Release, ReleaseURL: c.ReleaseURL, Notified: len(told)})
 	}
-	return nil
-}
-
-// Unread counts a member's unread notifications.
-func (f *Forum) Unread(memberID string) int {
-	n, _ := f.app.CountRecords(Notifications, dbx.HashExp{"member": memberID, "read": false})
-	return int(n)
-}
-
-// publishUnread puts each member's unread count on their live channel.
-func (f *Forum) publishUnread(members []string) {
-	for _, mem := range members {
-		f.pub.Publish("member:"+mem, map[string]any{"unread": f.Unread(mem)})
-	}
-}
-
-// MarkRead marks one notification of member as read, or all of them when
-// id is empty, and puts the new unread count on the member's channel.
-func (f *Forum) MarkRead(memberID, id string) error {
-	q := "UPDATE " + Notifications + " SET read = TRUE WHERE member = {:m} AND read = FALSE"
-	if id != "" {
-		q += " AND id = {:id}"
-	}
-	if _, err := f.app.DB().NewQuery(q).Bind(dbx.Params{"m": memberID, "id": id}).Execute(); err != nil {
-		return err
-	}
-	f.publishUnread([]string{memberID})
 	return nil
 }
 
@@ -163,9 +132,9 @@ func (f *Forum) Roadmap() (planned, progress, shipped []*core.Record, err error)
 	return
 }
 
-// setStatus stores a status change and the notifications it causes inside
-// tx, and returns the members told (the author and every "me too", never
-// the staff member who made the change).
+// setStatus stores a status change inside tx and asks (in the same
+// transaction) for the author and every "me too" to be told, never the
+// staff member who made the change; it returns those members.
 func (f *Forum) setStatus(tx core.App, by, t *core.Record, c StatusChange) ([]string, error) {
 	var told []string
 	fresh, err := tx.FindRecordById(Topics, t.Id)
@@ -187,25 +156,21 @@ func (f *Forum) setStatus(tx core.App, by, t *core.Record, c StatusChange) ([]st
 	members = append(members, t.GetString("author"))
 	slices.Sort(members)
 	members = slices.Compact(members)
-	col, err := tx.FindCachedCollectionByNameOrId(Notifications)
-	if err != nil {
-		return nil, err
-	}
 	for _, mem := range members {
-		if by != nil && mem == by.Id {
-			continue
+		if by == nil || mem != by.Id {
+			told = append(told, mem)
 		}
-		n := core.NewRecord(col)
-		n.Set("member", mem)
-		n.Set("topic", t.Id)
-		n.Set("kind", "status")
-		n.Set("status", c.Status)
-		n.Set("reason", c.Reason)
-		n.Set("release", c.Release)
-		if err := tx.Save(n); err != nil {
-			return nil, err
-		}
-		told = append(told, mem)
+	}
+	n := &hooks.NotifyEvent{App: tx, Kind: KindStatusNote, To: told, Subject: t.GetString("title"), Link: "/forum/t/" + t.Id,
+		Message: "forum.notif_status", Args: []hooks.Arg{{Key: "forum.status_" + c.Status}}, Detail: c.Reason}
+	if by != nil {
+		n.Actor = by.Id
+	}
+	if c.Release != "" {
+		n.Message, n.Args = "forum.notif_shipped", []hooks.Arg{{Text: c.Release}}
+	}
+	if err := f.events.Notify.Trigger(n); err != nil {
+		return nil, err
 	}
 	return told, nil
 }

@@ -4,9 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"time"
 
-	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 
 	"github.com/canyu/canyu/modules/internal/access"
@@ -33,79 +31,6 @@ func (m *Module) roadmap(e *core.RequestEvent) error {
 		return out
 	}
 	return m.deps.UI.Render(e, http.StatusOK, "forum/roadmap", RoadmapPage{Planned: rows(planned), Progress: rows(progress), Shipped: rows(shipped)})
-}
-
-// NotificationsPage is the data of the notification center.
-type NotificationsPage struct {
-	Items  []NotificationView
-	Digest bool // subscribed to the weekly email
-	Unread int
-}
-
-// NotificationView is one notification.
-type NotificationView struct {
-	ID, Kind, Actor                     string
-	TopicID, Title, StatusLabel, Reason string
-	Release                             string // the release a need shipped in
-	Unread                              bool
-	Created                             time.Time
-}
-
-func (m *Module) notifications(e *core.RequestEvent) error {
-	recs, err := e.App.FindRecordsByFilter(Notifications, "member = {:m}", "-created", 50, 0, dbx.Params{"m": e.Auth.Id})
-	if err != nil {
-		return err
-	}
-	ids := make([]string, len(recs))
-	var actorIDs []string
-	for i, r := range recs {
-		ids[i] = r.GetString("topic")
-		actorIDs = append(actorIDs, r.GetString("actor"))
-	}
-	actors := map[string]string{}
-	if us, err := e.App.FindRecordsByIds("users", actorIDs); err == nil {
-		for _, u := range us {
-			actors[u.Id] = u.GetString("name")
-		}
-	}
-	topics, _ := e.App.FindRecordsByIds(Topics, ids)
-	titles := map[string]string{}
-	for _, t := range topics {
-		titles[t.Id] = t.GetString("title")
-	}
-	v := NotificationsPage{Digest: m.forum.Subscribed(e.Auth.Id)}
-	for _, r := range recs {
-		v.Items = append(v.Items, NotificationView{ID: r.Id, Kind: r.GetString("kind"), Actor: actors[r.GetString("actor")], TopicID: r.GetString("topic"), Title: titles[r.GetString("topic")],
-			StatusLabel: m.deps.UI.T(e, "forum.status_"+r.GetString("status")), Reason: r.GetString("reason"), Release: r.GetString("release"),
-			Unread: !r.GetBool("read"), Created: r.GetDateTime("created").Time()})
-		if !r.GetBool("read") {
-			v.Unread++
-		}
-	}
-	// a GET never marks them read (an image pointing here would read every
-	// viewer's notifications): opening one or "mark all read" does, by POST
-	return m.deps.UI.Render(e, http.StatusOK, "forum/notifications", v)
-}
-
-// notificationsRead: POST /forum/notifications/read marks them all read.
-func (m *Module) notificationsRead(e *core.RequestEvent) error {
-	if err := m.forum.MarkRead(e.Auth.Id, ""); err != nil {
-		return err
-	}
-	return e.Redirect(http.StatusSeeOther, "/forum/notifications")
-}
-
-// notificationOpen: POST /forum/notifications/{id}/open marks one read and
-// opens its topic.
-func (m *Module) notificationOpen(e *core.RequestEvent) error {
-	n, err := e.App.FindFirstRecordByFilter(Notifications, "id = {:id} && member = {:m}", dbx.Params{"id": e.Request.PathValue("id"), "m": e.Auth.Id})
-	if err != nil {
-		return m.deps.UI.Error(e, http.StatusNotFound, "ui.err_not_found")
-	}
-	if err := m.forum.MarkRead(e.Auth.Id, n.Id); err != nil {
-		return err
-	}
-	return e.Redirect(http.StatusSeeOther, "/forum/t/"+n.GetString("topic"))
 }
 
 func (m *Module) statusChange(e *core.RequestEvent) error {
