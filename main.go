@@ -1,5 +1,6 @@
-// Command canyu is a self-hosted participation suite on PocketBase: forum,
-// releases, sales, meetups, members and live counters in one binary.
+// Command canyu is a self-hosted participation suite on PocketBase: members,
+// notifications, a forum, reservation-based sales, live counters, plugins and
+// webhooks in one binary (wire.go lists the modules).
 //
 // Wiring only: config -> pocketbase.New -> modules -> Start.
 package main

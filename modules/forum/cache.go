@@ -13,6 +13,7 @@ type viewCache[V any] struct {
 	mu  sync.Mutex
 	ttl time.Duration
 	max int
+	now func() time.Time
 	m   map[string]cacheEntry[V]
 }
 
@@ -21,15 +22,15 @@ type cacheEntry[V any] struct {
 	expires time.Time
 }
 
-func newViewCache[V any](ttl time.Duration, max int) *viewCache[V] {
-	return &viewCache[V]{ttl: ttl, max: max, m: map[string]cacheEntry[V]{}}
+func newViewCache[V any](ttl time.Duration, max int, now func() time.Time) *viewCache[V] {
+	return &viewCache[V]{ttl: ttl, max: max, now: now, m: map[string]cacheEntry[V]{}}
 }
 
 func (c *viewCache[V]) get(key string) (V, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.m[key]
-	if !ok || time.Now().After(e.expires) {
+	if !ok || c.now().After(e.expires) {
 		var zero V
 		return zero, false
 	}
@@ -40,7 +41,7 @@ func (c *viewCache[V]) put(key string, v V) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.m) >= c.max {
-		now := time.Now()
+		now := c.now()
 		for k, e := range c.m {
 			if now.After(e.expires) {
 				delete(c.m, k)
@@ -50,5 +51,5 @@ func (c *viewCache[V]) put(key string, v V) {
 			clear(c.m) // simple and bounded; the next requests refill it
 		}
 	}
-	c.m[key] = cacheEntry[V]{v: v, expires: time.Now().Add(c.ttl)}
+	c.m[key] = cacheEntry[V]{v: v, expires: c.now().Add(c.ttl)}
 }

@@ -91,21 +91,11 @@ func newEnv(t testing.TB) *env {
 // (its zero value: the defaults).
 func newEnvWith(t testing.TB, cfg Config, limits ui.LimitsConfig) *env {
 	t.Helper()
-	e := &env{app: testutil.NewApp(t), live: &testutil.FakeLive{}, clock: testutil.NewClock(time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)), notes: &notes{}}
-	shell, err := ui.New(ui.DefaultConfig(), ui.Deps{AppName: "Canyu", PublicURL: "http://127.0.0.1:8090", Now: e.clock.Now, Limits: limits})
-	if err != nil {
-		t.Fatal(err)
-	}
-	shell.SetAccount(testutil.Account)
-	events := hooks.New()
-	e.notes.bind(events)
-	e.mod = New(cfg, Deps{Events: events, UI: shell, Now: e.clock.Now, Live: e.live})
-	if err := e.mod.Register(e.app); err != nil {
-		t.Fatal(err)
-	}
-	if err := shell.Register(e.app); err != nil {
-		t.Fatal(err)
-	}
+	te := testutil.NewEnvWith(t, time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC), limits)
+	e := &env{app: te.App, live: te.Live, clock: te.Clock, notes: &notes{}}
+	e.notes.bind(te.Events)
+	e.mod = New(cfg, te.Deps())
+	te.Register(t, e.mod)
 	// the forum's pages use the members' strings (roles) too: a missing key shows the key, not an error
 	e.board = e.newBoard(t, "camera", "members", KindRequest, KindBug, KindDiscussion)
 	return e

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
@@ -159,5 +160,23 @@ func TestLiveCarriesOnlyWhatThePageShows(t *testing.T) {
 	}
 	if e.live.Follows(nil, "topic:nope") {
 		t.Error("an unknown topic's channel can be followed")
+	}
+}
+
+// TestViewCacheFollowsTheClock: cached views expire by the injected clock.
+func TestViewCacheFollowsTheClock(t *testing.T) {
+	clock := testutil.NewClock(time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC))
+	c := newViewCache[string](time.Minute, 8, clock.Now)
+	c.put("k", "v")
+	if v, ok := c.get("k"); !ok || v != "v" {
+		t.Fatal("a fresh entry is missing")
+	}
+	clock.Advance(59 * time.Second)
+	if _, ok := c.get("k"); !ok {
+		t.Error("expired before its minute on the test clock")
+	}
+	clock.Advance(2 * time.Second)
+	if _, ok := c.get("k"); ok {
+		t.Error("still served after its minute on the test clock")
 	}
 }

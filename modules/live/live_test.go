@@ -2,13 +2,14 @@ package live
 
 import (
 	"encoding/json"
-	"github.com/canyu/canyu/hooks"
 	"net/http"
 	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/canyu/canyu/hooks"
 
 	"github.com/gorilla/websocket"
 

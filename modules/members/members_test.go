@@ -14,7 +14,6 @@ import (
 
 	"github.com/canyu/canyu/hooks"
 	"github.com/canyu/canyu/modules/internal/testutil"
-	"github.com/canyu/canyu/platform"
 	"github.com/canyu/canyu/ui"
 )
 
@@ -33,15 +32,10 @@ type env struct {
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
-	e := &env{app: testutil.NewApp(t), clock: testutil.NewClock(t0), sms: &testutil.FakeSMS{}, events: hooks.New()}
-	shell := testutil.NewShell(t, e.clock.Now)
-	e.mod = New(DefaultConfig(), Deps{Deps: platform.Deps{Events: e.events, UI: shell, Now: e.clock.Now, Live: &testutil.FakeLive{}}, SMS: e.sms})
-	if err := e.mod.Register(e.app); err != nil {
-		t.Fatal(err)
-	}
-	if err := shell.Register(e.app); err != nil {
-		t.Fatal(err)
-	}
+	te := testutil.NewEnv(t, t0)
+	e := &env{app: te.App, clock: te.Clock, sms: &testutil.FakeSMS{}, events: te.Events}
+	e.mod = New(DefaultConfig(), Deps{Deps: te.Deps(), SMS: e.sms})
+	te.Register(t, e.mod)
 	return e
 }
 

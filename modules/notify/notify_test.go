@@ -33,11 +33,11 @@ const kindA, kindB = "test.things", "test.other"
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	e := &env{app: testutil.NewApp(t), events: hooks.New(), live: &testutil.FakeLive{},
-		clock: testutil.NewClock(time.Date(2026, 11, 30, 7, 0, 0, 0, time.UTC))} // a Monday
+	te := testutil.NewEnv(t, time.Date(2026, 11, 30, 7, 0, 0, 0, time.UTC)) // a Monday
+	e := &env{app: te.App, events: te.Events, live: te.Live, clock: te.Clock}
 	e.events.DeclareNotification(hooks.NotificationKind{Key: kindA, Label: "notify.title"})
 	e.events.DeclareNotification(hooks.NotificationKind{Key: kindB, Label: "notify.settings"})
-	shell := testutil.NewShell(t, e.clock.Now)
+	shell := te.Shell
 	// the module that declares a kind brings its lines' strings; here, the test's
 	if err := shell.Catalog.Add(fstest.MapFS{
 		"en.json":    {Data: []byte(`{"test.line": "Shipped in %s, %s:", "test.word": "word"}`)},
@@ -45,13 +45,10 @@ func newEnv(t *testing.T) *env {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	e.mod = New(DefaultConfig(), Deps{Events: e.events, UI: shell, Now: e.clock.Now, Live: e.live, AppName: "Canyu", PublicURL: "https://club.example"})
-	if err := e.mod.Register(e.app); err != nil {
-		t.Fatal(err)
-	}
-	if err := shell.Register(e.app); err != nil {
-		t.Fatal(err)
-	}
+	deps := te.Deps()
+	deps.PublicURL = "https://club.example"
+	e.mod = New(DefaultConfig(), deps)
+	te.Register(t, e.mod)
 	return e
 }
 

@@ -36,17 +36,12 @@ type env struct {
 // two hours for an hour, with the given stock and limit.
 func newEnv(t testing.TB, stock, perMember int) *env {
 	t.Helper()
-	e := &env{app: testutil.NewApp(t), live: &testutil.FakeLive{}, clock: testutil.NewClock(time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC))}
+	te := testutil.NewEnv(t, time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC))
+	e := &env{app: te.App, live: te.Live, clock: te.Clock}
 	cfg := DefaultConfig()
 	cfg.PowBits = 4
-	shell := testutil.NewShell(t, e.clock.Now)
-	e.mod = New(cfg, Deps{Deps: platform.Deps{Events: hooks.New(), UI: shell, Now: e.clock.Now, Live: e.live, AppName: "Canyu", PublicURL: "http://127.0.0.1:8090"}})
-	if err := e.mod.Register(e.app); err != nil {
-		t.Fatal(err)
-	}
-	if err := shell.Register(e.app); err != nil {
-		t.Fatal(err)
-	}
+	e.mod = New(cfg, Deps{Deps: te.Deps()})
+	te.Register(t, e.mod)
 	t.Cleanup(e.mod.Close)
 	e.sale = e.newSale(t, stock, perMember, nil)
 	h, err := testutil.Handler(e.app)

@@ -76,13 +76,12 @@ type env struct {
 
 func newEnv(t *testing.T, allowPrivate bool) *env {
 	t.Helper()
-	e := &env{app: testutil.NewApp(t), events: hooks.New(), clock: testutil.NewClock(time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC))}
+	te := testutil.NewEnv(t, time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC))
+	e := &env{app: te.App, events: te.Events, clock: te.Clock}
 	cfg := DefaultConfig()
 	cfg.AllowPrivate = allowPrivate
-	e.mod = New(cfg, Deps{Events: e.events, Now: e.clock.Now})
-	if err := e.mod.Register(e.app); err != nil {
-		t.Fatal(err)
-	}
+	e.mod = New(cfg, te.Deps())
+	te.Register(t, e.mod)
 	return e
 }
 
