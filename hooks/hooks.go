@@ -346,19 +346,25 @@ type PhoneEvent struct {
 // transaction fires nothing. Handler errors are logged: the action has
 // already happened.
 func TriggerAfterCommit[T hook.Resolver](app core.App, ev *Event[T], e T) {
-	fire := func() {
+	AfterCommit(app, func() {
 		if err := ev.Trigger(e); err != nil {
 			app.Logger().Error("hooks: after-event handler failed", "event", ev.Key, "error", err)
 		}
-	}
+	})
+}
+
+// AfterCommit runs fn once app's current transaction commits, or at once
+// when app is not inside a transaction; a rolled back transaction runs
+// nothing.
+func AfterCommit(app core.App, fn func()) {
 	if info := app.TxInfo(); info != nil {
 		info.OnComplete(func(txErr error) error {
 			if txErr == nil {
-				fire()
+				fn()
 			}
 			return nil
 		})
 		return
 	}
-	fire()
+	fn()
 }

@@ -40,21 +40,11 @@ type notes struct {
 
 func (n *notes) bind(ev *hooks.Events) {
 	ev.Notify.BindFunc(func(e *hooks.NotifyEvent) error {
-		keep := func() {
+		hooks.AfterCommit(e.App, func() {
 			n.mu.Lock()
 			defer n.mu.Unlock()
 			n.all = append(n.all, *e)
-		}
-		if info := e.App.TxInfo(); info != nil {
-			info.OnComplete(func(err error) error {
-				if err == nil {
-					keep()
-				}
-				return nil
-			})
-		} else {
-			keep()
-		}
+		})
 		return e.Next()
 	})
 }

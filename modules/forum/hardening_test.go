@@ -1,8 +1,8 @@
 package forum
 
 import (
+	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -17,16 +17,9 @@ import (
 // patch sends a generic REST update and returns the status and body.
 func patch(t *testing.T, base, collection, id, token, body string) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest("PATCH", base+"/api/collections/"+collection+"/records/"+id, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", token)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(raw)
+	a := testutil.API(t, base, "PATCH", "/api/collections/"+collection+"/records/"+id, token, body)
+	raw, _ := json.Marshal(a.Body)
+	return a.Status, string(raw)
 }
 
 // TestRESTCannotBypassTheForum: staff and moderators editing a topic through

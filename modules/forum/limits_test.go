@@ -1,7 +1,6 @@
 package forum
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -25,18 +24,8 @@ func TestWritesAreRateLimited(t *testing.T) {
 	b := testutil.NewBrowser(t, e.app)
 	body := `{"board":"camera","kind":"discussion","title":"A topic to count","body":"text"}`
 	post := func(token, lang string) (int, map[string]any, http.Header) {
-		req, _ := http.NewRequest("POST", b.Base+"/api/forum/topics", strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", token)
-		req.Header.Set("Accept-Language", lang)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		var out map[string]any
-		json.NewDecoder(res.Body).Decode(&out)
-		return res.StatusCode, out, res.Header
+		a := testutil.API(t, b.Base, "POST", "/api/forum/topics", token, body, "Accept-Language", lang)
+		return a.Status, a.Body, a.Header
 	}
 	annToken, bobToken := testutil.Token(t, ann), testutil.Token(t, bob)
 	for i := range 2 {

@@ -98,7 +98,7 @@ func (n *Notifier) store(e *hooks.NotifyEvent) error {
 		e.Told = append(e.Told, id)
 	}
 	told := slices.Clone(e.Told)
-	afterCommit(tx, func() {
+	hooks.AfterCommit(tx, func() {
 		n.publishUnread(told)
 		if n.sent != nil {
 			n.sent()
@@ -135,21 +135,6 @@ func (n *Notifier) known(kind string) bool {
 		}
 	}
 	return false
-}
-
-// afterCommit runs fn once app's transaction commits, or at once outside a
-// transaction; a rollback runs nothing.
-func afterCommit(app core.App, fn func()) {
-	if info := app.TxInfo(); info != nil {
-		info.OnComplete(func(err error) error {
-			if err == nil {
-				fn()
-			}
-			return nil
-		})
-		return
-	}
-	fn()
 }
 
 // Unread counts a member's unread notifications.

@@ -1,7 +1,6 @@
 package notify
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -166,18 +165,10 @@ func TestAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := testutil.Serve(t, e.app)
+	token := testutil.Token(t, ann)
 	call := func(method, path, body string) (int, map[string]any) {
-		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
-		req.Header.Set("Authorization", testutil.Token(t, ann))
-		req.Header.Set("Content-Type", "application/json")
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		var out map[string]any
-		json.NewDecoder(res.Body).Decode(&out)
-		return res.StatusCode, out
+		a := testutil.API(t, base, method, path, token, body)
+		return a.Status, a.Body
 	}
 	status, out := call("GET", "/api/notify/notifications", "")
 	if status != 200 || out["unread"] != 1.0 || len(out["items"].([]any)) != 1 {

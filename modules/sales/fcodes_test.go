@@ -39,7 +39,7 @@ func TestFCodes(t *testing.T) {
 		fmt.Sprintf(`{"count":5,"expires":"2020-01-01T00:00:00Z","sale":%q}`, e.sale.Id),
 		fmt.Sprintf(`{"count":5,"expires":%q,"sale":"nope"}`, exp),
 	} {
-		if a := issue(staff, bad); a.Status != http.StatusBadRequest || a.code() != "bad_batch" {
+		if a := issue(staff, bad); a.Status != http.StatusBadRequest || a.Code() != "bad_batch" {
 			t.Errorf("issue %s = %d %v, want 400 bad_batch", bad, a.Status, a.Body)
 		}
 	}
@@ -63,7 +63,7 @@ func TestFCodes(t *testing.T) {
 		{`{"fcode":"F00-0000-0000"}`, "fcode_unknown"},
 		{fmt.Sprintf(`{"fcode":%q}`, elsewhere), "fcode_other_sale"},
 	} {
-		if a := post(ann, "k-"+c.code, c.body); a.code() != c.code {
+		if a := post(ann, "k-"+c.code, c.body); a.Code() != c.code {
 			t.Errorf("buy with %s = %d %v, want %s", c.body, a.Status, a.Body, c.code)
 		}
 	}
@@ -72,7 +72,7 @@ func TestFCodes(t *testing.T) {
 	if a := post(ann, "k1", fmt.Sprintf(`{"fcode":%q}`, typed)); a.Status != http.StatusCreated {
 		t.Fatalf("buy with an F-code = %d %v", a.Status, a.Body)
 	}
-	if a := post(bob, "k2", fmt.Sprintf(`{"fcode":%q}`, code)); a.code() != "fcode_used" {
+	if a := post(bob, "k2", fmt.Sprintf(`{"fcode":%q}`, code)); a.Code() != "fcode_used" {
 		t.Errorf("second use = %d %v, want fcode_used", a.Status, a.Body)
 	}
 	rec, err := e.app.FindFirstRecordByData(FCodes, "code", code)
@@ -214,7 +214,7 @@ func TestMarkPaid(t *testing.T) {
 	if a := e.call(t, "POST", "/api/sales/orders/"+id+"/paid", staff, ``); a.Status != 200 {
 		t.Fatalf("mark paid = %d %v", a.Status, a.Body)
 	}
-	if a := e.call(t, "POST", "/api/sales/orders/"+id+"/paid", staff, ``); a.code() != "not_pending" {
+	if a := e.call(t, "POST", "/api/sales/orders/"+id+"/paid", staff, ``); a.Code() != "not_pending" {
 		t.Errorf("paid twice = %d %v", a.Status, a.Body)
 	}
 	// a paid order never expires

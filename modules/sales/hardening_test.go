@@ -53,7 +53,7 @@ func TestFCodeKeepsTheSessionRules(t *testing.T) {
 	}
 	for _, c := range cases {
 		a := e.call(t, "POST", "/api/sales/"+c.sale.Id+"/orders", c.member, fmt.Sprintf(`{"fcode":%q}`, c.code), "Idempotency-Key", "k-"+c.code)
-		if a.Status != http.StatusForbidden || a.code() != c.want {
+		if a.Status != http.StatusForbidden || a.Code() != c.want {
 			t.Errorf("%s: API = %d %v, want 403 %s", c.name, a.Status, a.Body, c.want)
 		}
 		// the web form decides the same
@@ -123,7 +123,7 @@ func TestUnpublishedSaleIsGone(t *testing.T) {
 		{"GET", "/api/sales/" + id + "/challenge", bob},
 		{"POST", "/api/sales/" + id + "/reservations", bob},
 	} {
-		if a := e.call(t, c.method, c.path, c.member, "{}"); a.Status != http.StatusNotFound || a.code() != "unknown_sale" {
+		if a := e.call(t, c.method, c.path, c.member, "{}"); a.Status != http.StatusNotFound || a.Code() != "unknown_sale" {
 			t.Errorf("%s %s = %d %v, want 404 unknown_sale", c.method, c.path, a.Status, a.Body)
 		}
 	}
@@ -163,7 +163,7 @@ func TestFCodeGuessesAreLimited(t *testing.T) {
 	limited := 0
 	for i := range 12 {
 		a := e.call(t, "POST", "/api/sales/"+e.sale.Id+"/orders", ann, fmt.Sprintf(`{"fcode":"FGUESS%d"}`, i), "Idempotency-Key", fmt.Sprint("g", i))
-		switch a.code() {
+		switch a.Code() {
 		case "fcode_unknown":
 		case "too_fast":
 			limited++
@@ -189,7 +189,7 @@ func TestStockChangesSayWhy(t *testing.T) {
 	if a := e.call(t, "POST", "/api/sales/"+e.sale.Id+"/orders", ann, `{}`, "Idempotency-Key", "a"); a.Status != 201 {
 		t.Fatal(a.Body)
 	}
-	if a := e.call(t, "POST", "/api/sales/"+e.sale.Id+"/stock", staff, `{"add":-3}`); a.Status != http.StatusBadRequest || a.code() != "bad_stock" {
+	if a := e.call(t, "POST", "/api/sales/"+e.sale.Id+"/stock", staff, `{"add":-3}`); a.Status != http.StatusBadRequest || a.Code() != "bad_stock" {
 		t.Errorf("stock below the units sold through the API = %d %v, want 400 bad_stock", a.Status, a.Body)
 	}
 	b := testutil.BrowserAt(t, e.base).As(staff)

@@ -1,7 +1,6 @@
 package sales
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -99,43 +98,16 @@ func (e *env) member(t testing.TB, name string, noPhone bool, roles ...string) *
 	return m
 }
 
-type answer struct {
-	Status int
-	Body   map[string]any
-	Header http.Header
-}
-
-func (a answer) code() string {
-	d, _ := a.Body["data"].(map[string]any)
-	c, _ := d["code"].(string)
-	return c
-}
+type answer = testutil.Answer
 
 // call sends a JSON request as member (nil: a guest) with header pairs.
 func (e *env) call(t testing.TB, method, path string, member *core.Record, body string, header ...string) answer {
 	t.Helper()
-	req, err := http.NewRequest(method, e.base+path, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
+	token := ""
 	if member != nil {
-		req.Header.Set("Authorization", testutil.Token(t, member))
+		token = testutil.Token(t, member)
 	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	a := answer{Status: res.StatusCode, Header: res.Header}
-	if err := json.Unmarshal(raw, &a.Body); err != nil {
-		t.Fatalf("%s %s: not JSON: %s", method, path, raw)
-	}
-	return a
+	return testutil.API(t, e.base, method, path, token, body, header...)
 }
 
 // reserve solves a challenge and reserves, returning the answer.
@@ -187,7 +159,7 @@ func TestReserveThenBuy(t *testing.T) {
 	buy := func(key, body string) answer {
 		return e.call(t, "POST", "/api/sales/"+e.sale.Id+"/orders", ann, body, "Idempotency-Key", key)
 	}
-	if a := buy("k1", `{"quantity":1}`); a.Status != http.StatusForbidden || a.code() != "not_open" {
+	if a := buy("k1", `{"quantity":1}`); a.Status != http.StatusForbidden || a.Code() != "not_open" {
 		t.Errorf("buy before the opening = %d %v", a.Status, a.Body)
 	}
 	e.clock.Advance(2 * time.Hour)
@@ -203,7 +175,7 @@ func TestReserveThenBuy(t *testing.T) {
 	if a := buy("k2", `{"quantity":2}`); a.Status != http.StatusUnprocessableEntity {
 		t.Errorf("same key, other body = %d %v, want 422", a.Status, a.Body)
 	}
-	if a := buy("k3", `{}`); a.Status != http.StatusConflict || a.code() != "limit" {
+	if a := buy("k3", `{}`); a.Status != http.StatusConflict || a.Code() != "limit" {
 		t.Errorf("second order = %d %v, want 409 limit", a.Status, a.Body)
 	}
 	for _, want := range []string{"sale.reserved " + e.sale.Id, "sale.ordered " + e.sale.Id} {
@@ -273,7 +245,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 	check := func(c badCall) {
 		t.Helper()
 		a := e.call(t, c.method, c.path, c.member, c.body, c.header...)
-		if a.Status != c.status || a.code() != c.code || a.Body["message"] == "" {
+		if a.Status != c.status || a.Code() != c.code || a.Body["message"] == "" {
 			t.Errorf("%s: %d %v, want %d %s", c.name, a.Status, a.Body, c.status, c.code)
 		}
 	}
@@ -304,7 +276,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		t.Fatalf("Ann buys = %d %v", a.Status, a.Body)
 	}
 	soldOut := e.call(t, "POST", sale+"/orders", cat, `{}`, "Idempotency-Key", "k6", "Accept-Language", "zh-CN")
-	if soldOut.Status != 409 || soldOut.code() != "sold_out" || !strings.Contains(soldOut.Body["message"].(string), "售罄") {
+	if soldOut.Status != 409 || soldOut.Code() != "sold_out" || !strings.Contains(soldOut.Body["message"].(string), "售罄") {
 		t.Errorf("sold out = %d %v, want 409 in Chinese", soldOut.Status, soldOut.Body)
 	}
 	e.clock.Advance(time.Hour)
@@ -335,7 +307,7 @@ func TestEligibilityRules(t *testing.T) {
 	} {
 		e.sale = c.sale
 		a := e.reserve(t, c.member, "")
-		if c.code == "" && a.Status != 201 || c.code != "" && a.code() != c.code {
+		if c.code == "" && a.Status != 201 || c.code != "" && a.Code() != c.code {
 			t.Errorf("reserve %s as %s = %d %v, want %q", c.sale.GetString("title"), c.member.GetString("name"), a.Status, a.Body, c.code)
 		}
 	}
@@ -345,7 +317,7 @@ func TestQuestionTally(t *testing.T) {
 	e := newEnv(t, 5, 1)
 	e.sale = e.newSale(t, 5, 1, func(s *core.Record) { s.Set("choices", []string{"Black", "White"}) })
 	ann := e.member(t, "Ann", false)
-	if a := e.reserve(t, ann, `,"answer":"Pink"`); a.code() != "bad_answer" {
+	if a := e.reserve(t, ann, `,"answer":"Pink"`); a.Code() != "bad_answer" {
 		t.Errorf("answer outside the choices = %v", a.Body)
 	}
 	if a := e.reserve(t, ann, `,"answer":"White"`); a.Status != 201 {
@@ -471,7 +443,7 @@ func TestConcurrentBuyersOverHTTP(t *testing.T) {
 		wg.Go(func() {
 			m := members[i%buyers]
 			a := e.call(t, "POST", "/api/sales/"+e.sale.Id+"/orders", m, `{}`, "Idempotency-Key", fmt.Sprint("k", i))
-			if a.Status != 201 && a.code() != "sold_out" && a.code() != "limit" {
+			if a.Status != 201 && a.Code() != "sold_out" && a.Code() != "limit" {
 				t.Errorf("buy = %d %v", a.Status, a.Body)
 			}
 		})
