@@ -61,17 +61,32 @@ func newBrowser(t *testing.T) context.Context {
 	return ctx
 }
 
+// shot saves the page as a phone (375 pixels wide, name-375.png) and as a
+// laptop (1280 pixels, name.png) show it, and leaves the laptop's width.
 func shot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatalf("screenshot %s: %v", name, err)
+	for _, w := range []struct {
+		width, height int64
+		mobile        bool
+		suffix        string
+	}{{375, 812, true, "-375"}, {1280, 900, false, ""}} {
+		opts := []chromedp.EmulateViewportOption{}
+		if w.mobile {
+			opts = append(opts, chromedp.EmulateMobile)
+		}
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(w.width, w.height, opts...), chromedp.Sleep(150*time.Millisecond)); err != nil {
+			t.Fatalf("viewport %d for %s: %v", w.width, name, err)
+		}
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatalf("screenshot %s: %v", name, err)
+		}
+		p := filepath.Join(screenshotDir(t), name+w.suffix+".png")
+		if err := os.WriteFile(p, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("screenshot: %s", p)
 	}
-	p := filepath.Join(screenshotDir(t), name+".png")
-	if err := os.WriteFile(p, png, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot: %s", p)
 }
 
 // text reads the text of the element sel.
@@ -189,6 +204,11 @@ func TestBrowserForum(t *testing.T) {
 		t.Fatal(err)
 	}
 	signIn(t, ctx, base, "tom@demo.canyu")
+	// a board: on a phone its title takes the line, its buttons go below
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/forum/b/system"), chromedp.WaitVisible(`.section-head h1`)); err != nil {
+		t.Fatalf("open a board: %v", err)
+	}
+	shot(t, ctx, "forum-board")
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(base+"/forum/b/system/new?kind=request"),
 		chromedp.WaitVisible(`#title`),
@@ -258,6 +278,33 @@ func TestBrowserForum(t *testing.T) {
 		t.Errorf("shipped-in link = %q, want 2.4.0", got)
 	}
 	shot(t, ctx, "forum-shipped")
+
+	// the author is told: the bell counts it, the center says it, opening it reads it
+	signOut(t, ctx)
+	signIn(t, ctx, base, "tom@demo.canyu")
+	if n := text(t, ctx, `.member-link[href="/notifications"] .count`); n != "1" {
+		t.Errorf("the author's bell = %q, want 1", n)
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.Click(`.member-link[href="/notifications"]`, chromedp.NodeVisible),
+		chromedp.WaitVisible(`.notif-list li.unread`),
+	); err != nil {
+		t.Fatalf("open the notifications: %v", err)
+	}
+	if line := text(t, ctx, `.notif-list li.unread`); !strings.Contains(line, "Your need shipped in 2.4.0") || !strings.Contains(line, "Battery saver schedule") {
+		t.Errorf("notification = %q", line)
+	}
+	shot(t, ctx, "notifications")
+	if err := chromedp.Do(ctx,
+		chromedp.Click(`.notif-list li.unread button.link`, chromedp.NodeVisible),
+		chromedp.WaitVisible(`.topic-head h1`),
+	); err != nil {
+		t.Fatalf("open the notification: %v", err)
+	}
+	// a zero count is hidden: its element is marked zero
+	if err := chromedp.Do(ctx, chromedp.WaitReady(`.member-link[href="/notifications"] .count.zero`)); err != nil {
+		t.Errorf("bell after opening is not zero: %v", err)
+	}
 }
 
 // TestBrowserSale reserves a place in the demo sale (the browser solves the
