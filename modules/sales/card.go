@@ -1,26 +1,18 @@
 package sales
 
 import (
-	"bytes"
 	"fmt"
 	"image"
 	"image/color"
 	_ "image/jpeg" // product photos
-	"image/png"
 	"net/http"
-	"os"
 	"strings"
-	"sync"
 	"unicode/utf8"
 
 	"github.com/pocketbase/pocketbase/core"
-	"golang.org/x/image/draw"
-	"golang.org/x/image/font"
-	"golang.org/x/image/font/gofont/gobold"
-	"golang.org/x/image/font/gofont/goregular"
-	"golang.org/x/image/font/opentype"
-	"golang.org/x/image/math/fixed"
 	_ "golang.org/x/image/webp" // product photos
+
+	"github.com/canyu/canyu/modules/internal/card"
 )
 
 // Card is what a share card shows.
@@ -30,144 +22,46 @@ type Card struct {
 	Photo                          image.Image // may be nil
 }
 
-// cardFonts are the faces of the share card: the Go fonts, and optionally
-// a font file with Chinese glyphs for names and titles (sales.card_font).
-type cardFonts struct {
-	once                  sync.Once
-	path                  string
-	err                   error
-	title, text, big, sub font.Face
-	wide                  *opentype.Font // the configured font, if any
-}
-
-func (c *cardFonts) load() error {
-	c.once.Do(func() {
-		bold, err := opentype.Parse(gobold.TTF)
-		if err != nil {
-			c.err = err
-			return
-		}
-		reg, err := opentype.Parse(goregular.TTF)
-		if err != nil {
-			c.err = err
-			return
-		}
-		if c.path != "" {
-			raw, err := os.ReadFile(c.path)
-			if err != nil {
-				c.err = fmt.Errorf("sales: card font: %w", err)
-				return
-			}
-			if coll, err := opentype.ParseCollection(raw); err == nil && coll.NumFonts() > 0 {
-				c.wide, err = coll.Font(0)
-				c.err = err
-			} else {
-				c.wide, c.err = opentype.Parse(raw)
-			}
-			if c.err != nil {
-				return
-			}
-			bold, reg = c.wide, c.wide
-		}
-		face := func(f *opentype.Font, size float64) font.Face {
-			ff, _ := opentype.NewFace(f, &opentype.FaceOptions{Size: size, DPI: 72, Hinting: font.HintingFull})
-			return ff
-		}
-		c.title, c.text, c.big, c.sub = face(bold, 52), face(reg, 34), face(bold, 120), face(reg, 26)
-	})
-	return c.err
-}
-
-// covers reports whether the face draws every rune of s; the Go fonts have
-// no Chinese glyphs.
-func covers(f font.Face, s string) bool {
-	for _, r := range s {
-		if _, ok := f.GlyphAdvance(r); !ok {
-			return false
-		}
-	}
-	return true
-}
-
-// DrawCard renders a 1200x630 PNG (the Open Graph size).
-func (c *cardFonts) DrawCard(card Card) ([]byte, error) {
-	if err := c.load(); err != nil {
+// DrawCard renders the card as a 1200x630 PNG (the Open Graph size): the
+// product's photo in a white frame, the product, the sale, the number and,
+// when the font has its glyphs, the member's name.
+func DrawCard(fonts *card.Fonts, c Card) ([]byte, error) {
+	title, err := fonts.Face(true, 52)
+	if err != nil {
 		return nil, err
 	}
-	const w, h = 1200, 630
-	img := image.NewRGBA(image.Rect(0, 0, w, h))
-	// a warm gradient, the site's orange into deep red
-	for y := range h {
-		t := float64(y) / h
-		row := color.RGBA{uint8(255 - 60*t), uint8(105 - 70*t), uint8(0 + 40*t), 255}
-		for x := range w {
-			img.SetRGBA(x, y, row)
-		}
-	}
-	// the photo in a white frame on the left
+	txt, _ := fonts.Face(false, 34)
+	big, _ := fonts.Face(true, 120)
+	sub, _ := fonts.Face(false, 26)
+	img := card.New(color.RGBA{255, 105, 0, 255}, color.RGBA{195, 35, 40, 255}) // the site's orange into deep red
 	frame := image.Rect(60, 75, 540, 555)
-	draw.Draw(img, frame, image.NewUniform(color.White), image.Point{}, draw.Src)
+	card.Fill(img, frame, color.White)
 	inner := frame.Inset(16)
-	if card.Photo != nil {
-		draw.CatmullRom.Scale(img, fit(card.Photo.Bounds(), inner), card.Photo, card.Photo.Bounds(), draw.Over, nil)
+	if c.Photo != nil {
+		card.Picture(img, inner, c.Photo)
 	} else {
-		initial, _ := utf8.DecodeRuneInString(strings.ToUpper(card.Product + "?"))
-		text(img, c.big, string(initial), inner.Min.X+inner.Dx()/2-40, inner.Min.Y+inner.Dy()/2+40, color.RGBA{255, 105, 0, 255})
+		initial, _ := utf8.DecodeRuneInString(strings.ToUpper(c.Product + "?"))
+		card.Text(img, big, string(initial), inner.Min.X+inner.Dx()/2-40, inner.Min.Y+inner.Dy()/2+40, color.RGBA{255, 105, 0, 255})
 	}
 	white := color.White
-	x := 600
-	text(img, c.sub, strings.ToUpper(card.AppName), x, 120, white)
-	text(img, c.title, clip(c.title, card.Product, w-x-50), x, 200, white)
-	text(img, c.text, clip(c.text, card.Sale, w-x-50), x, 250, white)
-	text(img, c.big, fmt.Sprintf("#%d", card.Number), x, 420, white)
-	name := card.Member
-	if !covers(c.text, name) {
+	x, w := 600, card.Width
+	card.Text(img, sub, strings.ToUpper(c.AppName), x, 120, white)
+	card.Text(img, title, card.Clip(title, c.Product, w-x-50), x, 200, white)
+	card.Text(img, txt, card.Clip(txt, c.Sale, w-x-50), x, 250, white)
+	card.Text(img, big, fmt.Sprintf("#%d", c.Number), x, 420, white)
+	name := c.Member
+	if !card.Covers(txt, name) {
 		name = "" // no glyphs for it: the number says enough
 	}
 	line := "Reserved · 已预约"
-	if !covers(c.text, line) {
+	if !card.Covers(txt, line) {
 		line = "Reserved"
 	}
 	if name != "" {
-		line = clip(c.text, name, w-x-50-font.MeasureString(c.text, " · "+line).Ceil()) + " · " + line
+		line = card.Clip(txt, name, w-x-50-card.Measure(txt, " · "+line)) + " · " + line
 	}
-	text(img, c.text, line, x, 490, white)
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
-
-// fit returns the largest rectangle with src's proportions centred in box.
-func fit(src, box image.Rectangle) image.Rectangle {
-	sw, sh := src.Dx(), src.Dy()
-	if sw == 0 || sh == 0 {
-		return box
-	}
-	w, h := box.Dx(), box.Dx()*sh/sw
-	if h > box.Dy() {
-		h, w = box.Dy(), box.Dy()*sw/sh
-	}
-	x, y := box.Min.X+(box.Dx()-w)/2, box.Min.Y+(box.Dy()-h)/2
-	return image.Rect(x, y, x+w, y+h)
-}
-
-// clip shortens s with an ellipsis to fit in width pixels.
-func clip(f font.Face, s string, width int) string {
-	if font.MeasureString(f, s).Ceil() <= width {
-		return s
-	}
-	r := []rune(s)
-	for len(r) > 0 && font.MeasureString(f, string(r)+"…").Ceil() > width {
-		r = r[:len(r)-1]
-	}
-	return string(r) + "…"
-}
-
-func text(dst *image.RGBA, f font.Face, s string, x, y int, c color.Color) {
-	d := &font.Drawer{Dst: dst, Src: image.NewUniform(c), Face: f, Dot: fixed.P(x, y)}
-	d.DrawString(s)
+	card.Text(img, txt, line, x, 490, white)
+	return card.PNG(img)
 }
 
 // shareCard serves GET /sales/{id}/card/{member}.png: the member's
@@ -192,8 +86,8 @@ func (m *Module) shareCard(e *core.RequestEvent) error {
 		return err
 	}
 	key := fmt.Sprintf("%s/%s/%d/%s/%s", id, member, number, who.GetString("name"), product.GetString("updated"))
-	png, err := m.cards.get(key, func() ([]byte, error) {
-		return m.fonts.DrawCard(Card{AppName: m.deps.AppName, Product: product.GetString("name"), Sale: sale.GetString("title"),
+	png, err := m.cards.Get(key, func() ([]byte, error) {
+		return DrawCard(m.fonts, Card{AppName: m.deps.AppName, Product: product.GetString("name"), Sale: sale.GetString("title"),
 			Member: who.GetString("name"), Number: number, Photo: productPhoto(e.App, product)})
 	})
 	if err != nil {
@@ -224,37 +118,4 @@ func productPhoto(app core.App, product *core.Record) image.Image {
 		return nil
 	}
 	return img
-}
-
-// cardCache keeps the last drawn cards: a shared card is fetched by every
-// chat app that shows a preview of it.
-type cardCache struct {
-	mu    sync.Mutex
-	order []string
-	m     map[string][]byte
-}
-
-func (c *cardCache) get(key string, draw func() ([]byte, error)) ([]byte, error) {
-	c.mu.Lock()
-	if b, ok := c.m[key]; ok {
-		c.mu.Unlock()
-		return b, nil
-	}
-	c.mu.Unlock()
-	b, err := draw()
-	if err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil {
-		c.m = map[string][]byte{}
-	}
-	if len(c.order) >= 256 {
-		delete(c.m, c.order[0])
-		c.order = c.order[1:]
-	}
-	c.m[key] = b
-	c.order = append(c.order, key)
-	return b, nil
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 
 	"github.com/canyu/canyu/hooks"
+	"github.com/canyu/canyu/modules/internal/card"
 	"github.com/canyu/canyu/platform"
 	"github.com/canyu/canyu/ui"
 )
@@ -60,8 +61,8 @@ type Module struct {
 	published  map[string]Counters // what the ticker last published, per sale
 	rates      rates
 	payments   PaymentProvider
-	fonts      *cardFonts
-	cards      cardCache
+	fonts      *card.Fonts
+	cards      card.Cache
 	outbox     chan *hooks.SaleEvent
 	outboxOnce sync.Once
 	// the parsed budgets of cfg.Limits
@@ -77,7 +78,7 @@ func New(cfg Config, deps Deps) *Module {
 		deps.Payments = ManualPayments{}
 	}
 	m := &Module{cfg: cfg, deps: deps, payments: deps.Payments, published: map[string]Counters{}, challenges: NewChallenges(cfg.PowBits, cfg.PowTTL),
-		fonts: &cardFonts{path: cfg.CardFont}}
+		fonts: card.NewFonts(cfg.CardFont)}
 	l := cfg.Limits
 	m.reserveLimit, m.fcodeLimit, m.cancelLimit, m.staffLimit = l.Reserve.MustBudget(), l.FCode.MustBudget(), l.Cancel.MustBudget(), l.Staff.MustBudget()
 	m.store = &lazyWriter{maxGroup: cfg.MaxGroup}
