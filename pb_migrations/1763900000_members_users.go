@@ -56,6 +56,16 @@ func init() {
 			users.Fields.RemoveByName(name)
 		}
 		users.RemoveIndex("idx_users_phone")
+		// PocketBase's own users collection, as its first migration made it
+		if f, ok := users.Fields.GetByName("name").(*core.TextField); ok {
+			f.Max = 255
+		}
+		owner := "id = @request.auth.id"
+		users.ListRule, users.ViewRule, users.UpdateRule = types.Pointer(owner), types.Pointer(owner), types.Pointer(owner)
+		users.CreateRule = types.Pointer("")
+		defaults := core.NewAuthCollection("users")
+		users.VerificationTemplate = defaults.VerificationTemplate
+		users.ResetPasswordTemplate = defaults.ResetPasswordTemplate
 		return app.Save(users)
 	})
 }

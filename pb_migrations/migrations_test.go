@@ -85,18 +85,18 @@ func diff(before, after map[string]string) []string {
 	return out
 }
 
-// TestEachMigrationDownAndUp takes Canyu's migrations down one at a time,
-// from the newest: each one's down followed by its up must leave every
-// collection exactly as it was, so an operator can roll a release back and
-// forward. After the last down none of Canyu's collections is left; taking
-// them all up again gives the schema a fresh start gives.
+// TestEachMigrationDownAndUp takes Canyu's migrations up one at a time
+// from PocketBase's own schema, noting the collections before each, then
+// down one at a time from the newest: each one's down must give back exactly
+// the collections its up found, and its up again must give what it made, so
+// an operator can roll a release back and forward.
 func TestEachMigrationDownAndUp(t *testing.T) {
 	app := core.NewBaseApp(core.BaseAppConfig{DataDir: t.TempDir()})
 	if err := app.Bootstrap(); err != nil {
 		t.Fatal(err)
 	}
 	defer app.ResetBootstrapState()
-	if err := app.RunAllMigrations(); err != nil {
+	if err := app.RunSystemMigrations(); err != nil {
 		t.Fatal(err)
 	}
 	// Deleting a collection with file fields starts PocketBase's background
@@ -105,6 +105,17 @@ func TestEachMigrationDownAndUp(t *testing.T) {
 	// the detector sees now and then. A fresh app has no files to clean.
 	app.OnModelAfterDeleteSuccess().Unbind("__pbFilesManagerDelete__")
 
+	migs := ours(t)
+	if len(migs) < 24 {
+		t.Fatalf("found %d of Canyu's migrations, want at least 24", len(migs))
+	}
+	before := make([]map[string]string, len(migs))
+	for i, mig := range migs {
+		before[i] = snapshot(t, app)
+		if err := mig.Up(app); err != nil {
+			t.Fatalf("%s up: %v", mig.File, err)
+		}
+	}
 	collections := []string{"members_phone_codes", "webhooks_endpoints", "webhooks_deliveries", "forum_boards", "forum_topics",
 		"forum_posts", "forum_metoos", "forum_ballots", "forum_reports", "forum_audit", "forum_areas", "forum_post_edits",
 		"forum_reactions", "sales_products", "sales_sales", "sales_reservations", "sales_orders", "sales_fcodes", "sales_audit",
@@ -115,34 +126,24 @@ func TestEachMigrationDownAndUp(t *testing.T) {
 			t.Fatalf("after up: %s missing", name)
 		}
 	}
-	migs := ours(t)
-	if len(migs) < 24 {
-		t.Fatalf("found %d of Canyu's migrations, want at least 24", len(migs))
-	}
 	for i := len(migs) - 1; i >= 0; i-- {
 		mig := migs[i]
-		before := snapshot(t, app)
+		after := snapshot(t, app)
 		if err := mig.Down(app); err != nil {
 			t.Fatalf("%s down: %v", mig.File, err)
+		}
+		if d := diff(before[i], snapshot(t, app)); len(d) > 0 {
+			t.Errorf("%s: its down does not give back what its up found:\n%s", mig.File, strings.Join(d, "\n"))
 		}
 		if err := mig.Up(app); err != nil {
 			t.Fatalf("%s up after its down: %v", mig.File, err)
 		}
-		if d := diff(before, snapshot(t, app)); len(d) > 0 {
+		if d := diff(after, snapshot(t, app)); len(d) > 0 {
 			t.Errorf("%s: down then up changed the collections:\n%s", mig.File, strings.Join(d, "\n"))
 		}
 		if err := mig.Down(app); err != nil { // for good: the next one is now the newest
 			t.Fatalf("%s down again: %v", mig.File, err)
 		}
-	}
-	left := snapshot(t, app)
-	for _, name := range collections {
-		if _, ok := left[name]; ok {
-			t.Errorf("after every down: %s still exists", name)
-		}
-	}
-	if users, _ := app.FindCollectionByNameOrId("users"); users.Fields.GetByName("phone") != nil {
-		t.Error("after every down: users still has a phone field")
 	}
 	for _, mig := range migs {
 		if err := mig.Up(app); err != nil {
@@ -150,7 +151,7 @@ func TestEachMigrationDownAndUp(t *testing.T) {
 		}
 	}
 	if d := diff(fresh, snapshot(t, app)); len(d) > 0 {
-		t.Errorf("every migration up again differs from a fresh start:\n%s", strings.Join(d, "\n"))
+		t.Errorf("every migration up again differs from the first time:\n%s", strings.Join(d, "\n"))
 	}
 }
 

@@ -64,6 +64,10 @@ func TestRESTCannotBypassTheForum(t *testing.T) {
 	if len(audit("retitle")) != 1 {
 		t.Error("the REST title change was not audited")
 	}
+	camera := e.area(t, "Camera app")
+	if status, out := patch(t, base, Topics, topic.Id, st, `{"area":"`+camera.Id+`"}`); status != http.StatusOK || len(audit("move")) != 1 {
+		t.Errorf("the REST area change = %d %s, audited %d times, want once", status, out, len(audit("move")))
+	}
 	// a superuser in the dashboard
 	sc, _ := e.app.FindCollectionByNameOrId(core.CollectionNameSuperusers)
 	admin := core.NewRecord(sc)

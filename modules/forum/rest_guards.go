@@ -52,8 +52,12 @@ func (m *Module) audited(e *core.RecordRequestEvent, collection, topic, post str
 			actions = append(actions, names[map[bool]int{false: 0, true: 1}[now]])
 		}
 	}
-	if e.Record.Original().GetString("title") != e.Record.GetString("title") && collection == Topics {
-		actions = append(actions, "retitle")
+	if collection == Topics {
+		for field, action := range map[string]string{"title": "retitle", "area": "move"} {
+			if e.Record.Original().GetString(field) != e.Record.GetString(field) {
+				actions = append(actions, action)
+			}
+		}
 	}
 	if len(actions) == 0 {
 		return e.Next()

@@ -6,7 +6,26 @@ import (
 
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/mails"
+	"github.com/pocketbase/pocketbase/tools/hook"
 )
+
+// passwordsOn guards the reset pages: a site that switched password sign-in
+// off has no password to reset (a reset would sign the member in by one).
+func (m *Module) passwordsOn() *hook.Handler[*core.RequestEvent] {
+	return &hook.Handler[*core.RequestEvent]{
+		Id: "canyuPasswordsOn",
+		Func: func(e *core.RequestEvent) error {
+			users, err := e.App.FindCachedCollectionByNameOrId("users")
+			if err != nil {
+				return err
+			}
+			if !passwordAllowed(users) {
+				return m.deps.UI.Error(e, http.StatusNotFound, "members.err_password_off")
+			}
+			return e.Next()
+		},
+	}
+}
 
 // ResetView is the data of the password-reset pages.
 type ResetView struct {
@@ -66,9 +85,8 @@ func (m *Module) resetConfirm(e *core.RequestEvent) error {
 	if err := e.App.Save(member); err != nil {
 		return err
 	}
-	if err := m.deps.UI.SignIn(e, member); err != nil {
-		return err
-	}
 	m.deps.UI.Flash(e, "auth.password_changed")
-	return e.Redirect(http.StatusSeeOther, "/profile")
+	// signing in after a reset goes through the same gate as the sign-in
+	// form: the auth rule, then MFA
+	return m.finishSignIn(e, member, core.MFAMethodPassword, "/profile")
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"slices"
-	"time"
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
@@ -180,16 +179,22 @@ func (m *Module) signinCode(e *core.RequestEvent) error {
 	if err != nil {
 		return err
 	}
+	// the first factor must be a password or a provider: an MFA begun by an
+	// emailed code (through PocketBase's own OTP API) would let a second
+	// emailed code stand in for the password
 	mfa, err := e.App.FindMFAById(v.MFA)
-	if err != nil || mfa.CollectionRef() != users.Id || mfa.HasExpired(users.MFA.DurationTime()) {
+	if err != nil || mfa.CollectionRef() != users.Id || mfa.HasExpired(users.MFA.DurationTime()) ||
+		(mfa.Method() != core.MFAMethodPassword && mfa.Method() != core.MFAMethodOAuth2) {
 		return fail("members.err_code_expired")
 	}
 	otp, err := e.App.FindOTPById(v.OTP)
-	if err != nil || otp.RecordRef() != mfa.RecordRef() || otp.HasExpired(users.OTP.DurationTime()) {
+	if err != nil || otp.CollectionRef() != users.Id || otp.RecordRef() != mfa.RecordRef() || otp.HasExpired(users.OTP.DurationTime()) {
 		return fail("members.err_code_expired")
 	}
-	// each emailed code survives a few wrong guesses, then is burnt
-	if ok, _ := m.deps.UI.Limiter().Allow("members.otp\x00"+otp.Id, ui.Limit{N: maxCodeGuesses, Per: time.Duration(users.OTP.Duration) * time.Second}); !ok {
+	// each emailed code survives maxCodeGuesses wrong guesses, then is burnt:
+	// the budget refills one guess per two lifetimes, so never while it lives
+	life := users.OTP.DurationTime()
+	if ok, _ := m.deps.UI.Limiter().Allow("members.otp\x00"+otp.Id, ui.Limit{N: maxCodeGuesses, Per: 2 * maxCodeGuesses * life}); !ok {
 		_ = e.App.Delete(otp)
 		return fail("members.err_code_expired")
 	}

@@ -196,11 +196,99 @@ func TestWebSigninWithMFA(t *testing.T) {
 		t.Error("the code survives more than five wrong guesses")
 	}
 
+	// an MFA begun by an emailed code (PocketBase's OTP API) does not let a
+	// second emailed code stand in for the password
+	byCode := core.NewMFA(e.app)
+	byCode.SetCollectionRef(otpRecord(t, e, "").CollectionRef())
+	byCode.SetRecordRef(otpRecord(t, e, "").RecordRef())
+	byCode.SetMethod(core.MFAMethodOTP)
+	if err := e.app.Save(byCode); err != nil {
+		t.Fatal(err)
+	}
+	second := otpRecord(t, e, "12345678")
+	b3 := b.Another()
+	if status, _, _ := b3.Do("POST", "/signin/code", url.Values{"mfa": {byCode.Id}, "otp": {second.Id}, "code": {"12345678"}}); status != http.StatusBadRequest || signedIn(b3) {
+		t.Errorf("code after code = %d, signed in %v; want 400 and no session", status, signedIn(b3))
+	}
+
 	// without one-time codes the web form cannot do a second step: it says so
 	enableOIDC(t, e.app, newFakeOIDC(t, map[string]any{"sub": "x"})) // MFA needs two methods: password and OAuth2
 	editUsers(t, e, func(c *core.Collection) { c.OTP.Enabled = false })
 	if status, page := signinForm(b.Another(), "a@x.io", "password123"); status != http.StatusForbidden || !strings.Contains(page, "second step") {
 		t.Errorf("MFA without codes = %d", status)
+	}
+}
+
+// otpRecord saves a sign-in code for a@x.io with the given digits (or
+// random ones when empty).
+func otpRecord(t *testing.T, e *env, pass string) *core.OTP {
+	t.Helper()
+	member, err := e.app.FindAuthRecordByEmail("users", "a@x.io")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pass == "" {
+		pass = "87654321"
+	}
+	otp := core.NewOTP(e.app)
+	otp.SetCollectionRef(member.Collection().Id)
+	otp.SetRecordRef(member.Id)
+	otp.SetPassword(pass)
+	if err := e.app.Save(otp); err != nil {
+		t.Fatal(err)
+	}
+	return otp
+}
+
+// TestResetGoesThroughTheSigninGate: a password reset signs the member in
+// only where the sign-in form would: the auth rule holds, MFA asks for its
+// code, and a site without passwords has no reset pages.
+func TestResetGoesThroughTheSigninGate(t *testing.T) {
+	e := newEnv(t)
+	member := testutil.Member(t, e.app, "a@x.io", "A")
+	first := testutil.NewBrowser(t, e.app)
+	reset := func() (int, string, *testutil.Browser) {
+		t.Helper()
+		token, err := member.NewPasswordResetToken()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := first.Another()
+		status, page, _ := b.Do("POST", "/reset/confirm", url.Values{"token": {token}, "password": {"newpassword1"}, "password_confirm": {"newpassword1"}})
+		fresh, err := e.app.FindRecordById("users", member.Id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		member = fresh
+		return status, page, b
+	}
+
+	// banned by the auth rule: the password changes, no session
+	editUsers(t, e, func(c *core.Collection) { c.AuthRule = types.Pointer(`name != "A"`) })
+	if status, _, b := reset(); status != http.StatusForbidden || signedIn(b) || !member.ValidatePassword("newpassword1") {
+		t.Errorf("reset of a refused member = %d, signed in %v", status, signedIn(b))
+	}
+
+	// under MFA: the code page, no session yet
+	editUsers(t, e, func(c *core.Collection) {
+		c.AuthRule = types.Pointer("")
+		c.MFA.Enabled = true
+		c.OTP.Enabled = true
+	})
+	if status, page, b := reset(); status != http.StatusOK || !strings.Contains(page, `name="code"`) || signedIn(b) {
+		t.Errorf("reset under MFA = %d, signed in %v; want the code page", status, signedIn(b))
+	}
+
+	// password sign-in off: no reset pages
+	editUsers(t, e, func(c *core.Collection) {
+		c.MFA.Enabled = false
+		c.PasswordAuth.Enabled = false
+	})
+	if status, _, _ := reset(); status != http.StatusNotFound {
+		t.Errorf("reset with passwords off = %d, want 404", status)
+	}
+	if status, _, _ := first.Another().Do("GET", "/reset", nil); status != http.StatusNotFound {
+		t.Errorf("GET /reset with passwords off = %d, want 404", status)
 	}
 }
 

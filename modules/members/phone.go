@@ -158,10 +158,6 @@ func (p *Phones) SendCode(ctx context.Context, member *core.Record, rawPhone, ip
 		rec.Set("expires", now.Add(p.cfg.CodeTTL))
 		rec.Set("attempts", 0)
 		rec.Set("sent", now)
-		if _, err := tx.DB().NewQuery("UPDATE " + CodesCollection + " SET used = TRUE WHERE member = {:m} AND used = FALSE").
-			Bind(dbx.Params{"m": member.Id}).Execute(); err != nil {
-			return err
-		}
 		return tx.Save(rec)
 	})
 	switch {
@@ -176,6 +172,12 @@ func (p *Phones) SendCode(ctx context.Context, member *core.Record, rawPhone, ip
 		p.app.Logger().Error("members: sms failed", "phone", MaskPhone(phone), "error", err)
 		_ = p.app.Delete(rec) // the member never got it: it must not count against them
 		return SentCode{}, ErrSMSFailed
+	}
+	// only a code that reached the phone replaces the earlier ones: after a
+	// failed send the member's last code still works
+	if _, err := p.app.DB().NewQuery("UPDATE " + CodesCollection + " SET used = TRUE WHERE member = {:m} AND used = FALSE AND id != {:id}").
+		Bind(dbx.Params{"m": member.Id, "id": rec.Id}).Execute(); err != nil {
+		return SentCode{}, fmt.Errorf("members: retire codes: %w", err)
 	}
 	return SentCode{Phone: phone, ExpiresIn: p.cfg.CodeTTL, ResendIn: p.cfg.ResendAfter}, nil
 }

@@ -315,6 +315,22 @@ func TestPhoneSendLimits(t *testing.T) {
 			t.Errorf("SendCode after a failed text = %v, want nil (no wait, no count)", err)
 		}
 	})
+	t.Run("failed text keeps the last code", func(t *testing.T) {
+		e := newEnv(t)
+		m := testutil.Member(t, e.app, "p@x.io", "P")
+		if _, err := e.mod.Phones().SendCode(t.Context(), m, phone, "192.0.2.1"); err != nil {
+			t.Fatal(err)
+		}
+		first := e.sms.LastCode(t, phone)
+		e.clock.Advance(cfg.ResendAfter)
+		e.sms.Fail = errors.New("gateway down")
+		if _, err := e.mod.Phones().SendCode(t.Context(), m, phone, "192.0.2.1"); !errors.Is(err, ErrSMSFailed) {
+			t.Fatalf("SendCode with a failing gateway = %v, want ErrSMSFailed", err)
+		}
+		if _, err := e.mod.Phones().Verify(m, phone, first); err != nil {
+			t.Errorf("the code that arrived stopped working after a failed resend: %v", err)
+		}
+	})
 }
 
 func TestPhoneBindingVetoedByPlugin(t *testing.T) {

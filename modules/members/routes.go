@@ -13,6 +13,7 @@ func (m *Module) routes() []ui.Route {
 	signin, signup, reset := lim.Signin.MustBudget(), lim.Signup.MustBudget(), lim.Reset.MustBudget()
 	profile, phone := lim.Profile.MustBudget(), lim.Phone.MustBudget()
 	const get, post = http.MethodGet, http.MethodPost
+	passwords := m.passwordsOn()
 	return []ui.Route{
 		{Method: get, Path: "/signin", Page: m.signinForm},
 		{Method: post, Path: "/signin", Page: m.signin, Limit: signin},
@@ -20,10 +21,10 @@ func (m *Module) routes() []ui.Route {
 		{Method: post, Path: "/signout", Page: m.signout},
 		{Method: get, Path: "/signup", Page: m.signupForm},
 		{Method: post, Path: "/signup", Page: m.signup, Limit: signup},
-		{Method: get, Path: "/reset", Page: m.resetForm},
-		{Method: post, Path: "/reset", Page: m.resetRequest, Limit: reset},
-		{Method: get, Path: "/reset/confirm", Page: m.resetConfirmForm},
-		{Method: post, Path: "/reset/confirm", Page: m.resetConfirm, Limit: reset},
+		{Method: get, Path: "/reset", Page: m.resetForm, Guard: passwords},
+		{Method: post, Path: "/reset", Page: m.resetRequest, Limit: reset, Guard: passwords},
+		{Method: get, Path: "/reset/confirm", Page: m.resetConfirmForm, Guard: passwords},
+		{Method: post, Path: "/reset/confirm", Page: m.resetConfirm, Limit: reset, Guard: passwords},
 		{Method: get, Path: "/verify", Page: m.verifyEmail},
 		{Method: get, Path: "/signin/oauth2/callback", Page: m.oauth2Callback},
 		{Method: get, Path: "/signin/oauth2/{provider}", Page: m.oauth2Start},

@@ -106,6 +106,9 @@ func (m *Module) SendImmediate() (int, error) {
 	return sent, nil
 }
 
+// digestLimit is how many notifications a digest lists.
+const digestLimit = 20
+
 // SendDigests emails each member who asked for a daily (or, with weekly,
 // a weekly) digest their unread notifications not yet emailed and what the
 // modules add (hooks.Digest), in their language; a digest with nothing in
@@ -133,7 +136,7 @@ func (m *Module) SendDigests(weekly bool) (int, error) {
 			return sent, err
 		}
 		lang := m.memberLang(member)
-		recs, err := m.n.app.FindRecordsByFilter(Notifications, "member = {:m} && read = false && emailed = false", "-created", 20, 0,
+		recs, err := m.n.app.FindRecordsByFilter(Notifications, "member = {:m} && read = false && emailed = false", "-created", digestLimit, 0,
 			dbx.Params{"m": member.Id})
 		if err != nil {
 			return sent, err
@@ -155,9 +158,12 @@ func (m *Module) SendDigests(weekly bool) (int, error) {
 			m.n.app.Logger().Error("notify: digest", "member", member.Id, "error", err)
 			continue
 		}
-		for _, r := range recs {
-			if _, err := m.n.app.DB().NewQuery("UPDATE " + Notifications + " SET emailed = TRUE WHERE id = {:id}").
-				Bind(dbx.Params{"id": r.Id}).Execute(); err != nil {
+		// the digest shows the newest digestLimit; the older ones it
+		// summarised away are done too, or they would come back next time
+		if len(recs) > 0 {
+			if _, err := m.n.app.DB().NewQuery("UPDATE " + Notifications + ` SET emailed = TRUE
+				WHERE member = {:m} AND emailed = FALSE AND created <= {:newest}`).
+				Bind(dbx.Params{"m": member.Id, "newest": recs[0].GetString("created")}).Execute(); err != nil {
 				return sent, err
 			}
 		}

@@ -213,9 +213,24 @@ func (n *Notifier) SetPrefs(member string, p Preferences) error {
 		}
 	}
 	raw, _ := json.Marshal(muted)
-	_, err := n.app.DB().NewQuery("INSERT INTO " + Settings + ` (id, member, muted, email, last_digest) VALUES ({:id}, {:m}, {:mu}, {:e}, '')
+	err := n.app.RunInTransaction(func(tx core.App) error {
+		before, err := n.Prefs(member)
+		if err != nil {
+			return err
+		}
+		_, err = tx.DB().NewQuery("INSERT INTO " + Settings + ` (id, member, muted, email, last_digest) VALUES ({:id}, {:m}, {:mu}, {:e}, '')
 		ON CONFLICT (member) DO UPDATE SET muted = excluded.muted, email = excluded.email`).
-		Bind(dbx.Params{"id": core.GenerateDefaultRandomId(), "m": member, "mu": string(raw), "e": p.Email}).Execute()
+			Bind(dbx.Params{"id": core.GenerateDefaultRandomId(), "m": member, "mu": string(raw), "e": p.Email}).Execute()
+		if err != nil || before.Email == p.Email {
+			return err
+		}
+		// a new email mode starts from now: what came before stays in the
+		// center and is not mailed (switching to "immediate" must not send
+		// the backlog one email each)
+		_, err = tx.DB().NewQuery("UPDATE " + Notifications + " SET emailed = TRUE WHERE member = {:m} AND emailed = FALSE").
+			Bind(dbx.Params{"m": member}).Execute()
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("notify: settings: %w", err)
 	}

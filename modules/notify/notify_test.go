@@ -245,6 +245,35 @@ func TestEmails(t *testing.T) {
 	if sent, _ := e.mod.SendDigests(false); sent != 1 {
 		t.Errorf("next week's daily digest = %d, want 1", sent)
 	}
+
+	// a digest lists the newest 20; the older ones are done with it too
+	e.clock.Advance(24 * time.Hour)
+	for range digestLimit + 5 {
+		if err := e.tell(t, kindA, "", false, daily.Id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if sent, _ := e.mod.SendDigests(false); sent != 1 {
+		t.Fatalf("a long daily digest = %d, want 1", sent)
+	}
+	if left, _ := e.app.CountRecords(Notifications, dbx.HashExp{"member": daily.Id, "emailed": false}); left != 0 {
+		t.Errorf("%d notifications wait for the next digest after one that covered them", left)
+	}
+
+	// a member who switches to immediate is not mailed the backlog
+	e.app.TestMailer.Reset()
+	if err := e.mod.n.SetPrefs(quiet.Id, Preferences{Email: EmailImmediate}); err != nil {
+		t.Fatal(err)
+	}
+	if sent, _ := e.mod.SendImmediate(); sent != 0 {
+		t.Errorf("switching to immediate mailed %d old notifications", sent)
+	}
+	if err := e.tell(t, kindA, "", false, quiet.Id); err != nil {
+		t.Fatal(err)
+	}
+	if sent, _ := e.mod.SendImmediate(); sent != 1 {
+		t.Errorf("after the switch, a new notification mailed %d times, want 1", sent)
+	}
 }
 
 func TestPrune(t *testing.T) {
