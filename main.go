@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	_ "time/tzdata" // the brand's time zone works in a container without zone files
 
 	"github.com/pocketbase/pocketbase"
 

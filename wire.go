@@ -13,6 +13,7 @@ import (
 	"github.com/canyu/canyu/modules/members"
 	"github.com/canyu/canyu/modules/notify"
 	"github.com/canyu/canyu/modules/plugins"
+	"github.com/canyu/canyu/modules/releases"
 	"github.com/canyu/canyu/modules/sales"
 	"github.com/canyu/canyu/modules/webhooks"
 	"github.com/canyu/canyu/platform"
@@ -69,6 +70,7 @@ func wire(app core.App, cfg config.Config, o Overrides) (*Modules, error) {
 	mods.add(cfg.Notify.Enabled, func() platform.Module { return notify.New(cfg.Notify, p) })
 	mods.add(cfg.Forum.Enabled, func() platform.Module { return forum.New(cfg.Forum, p) })
 	mods.add(cfg.Sales.Enabled, func() platform.Module { return sales.New(cfg.Sales, sales.Deps{Deps: p}) })
+	mods.add(cfg.Releases.Enabled, func() platform.Module { return releases.New(cfg.Releases, p) })
 	mods.add(cfg.Plugins.Enabled, func() platform.Module { return plugins.New(cfg.Plugins, p) })
 	mods.add(cfg.Webhooks.Enabled, func() platform.Module { return webhooks.New(cfg.Webhooks, p) })
 

@@ -19,6 +19,7 @@ import (
 	"github.com/canyu/canyu/modules/members"
 	"github.com/canyu/canyu/modules/notify"
 	"github.com/canyu/canyu/modules/plugins"
+	"github.com/canyu/canyu/modules/releases"
 	"github.com/canyu/canyu/modules/sales"
 	"github.com/canyu/canyu/modules/webhooks"
 	"github.com/canyu/canyu/ui"
@@ -39,6 +40,7 @@ type Config struct {
 	Plugins  plugins.Config  `mapstructure:"plugins"`
 	Forum    forum.Config    `mapstructure:"forum"`
 	Sales    sales.Config    `mapstructure:"sales"`
+	Releases releases.Config `mapstructure:"releases"`
 }
 
 // AppConfig holds process-wide settings.
@@ -85,6 +87,7 @@ func Default() Config {
 		Plugins:  plugins.DefaultConfig(),
 		Forum:    forum.DefaultConfig(),
 		Sales:    sales.DefaultConfig(),
+		Releases: releases.DefaultConfig(),
 	}
 }
 
@@ -158,6 +161,9 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("config: %w", err))
 	}
 	if err := c.Sales.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("config: %w", err))
+	}
+	if err := c.Releases.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("config: %w", err))
 	}
 	return errors.Join(errs...)

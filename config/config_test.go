@@ -79,6 +79,7 @@ func TestLoadRefusesBadInput(t *testing.T) {
 		{"wrong type", "members:\n  phone:\n    code_ttl: soon\n", "code_ttl"},
 		{"bad url", "app:\n  public_url: example.com\n", "app.public_url"},
 		{"bad language", "ui:\n  default_language: fr\n", "ui.default_language"},
+		{"bad time zone", "ui:\n  time_zone: Mars/Olympus\n", "ui.time_zone"},
 		{"webhook needs url", "members:\n  sms:\n    driver: webhook\n", "members.sms.webhook_url"},
 		{"broken yaml", "app: [\n", "config: read"},
 	}

@@ -77,6 +77,15 @@ type Events struct {
 	SaleReserved *Event[*SaleEvent]
 	// SaleOrdered fires after a purchase in a sale is stored.
 	SaleOrdered *Event[*SaleEvent]
+	// ReleasePublished fires after a release was published. Handlers may set
+	// Discussion (the forum opens the release's discussion topic).
+	ReleasePublished *Event[*ReleaseEvent]
+	// ReleaseVoted fires after a member cast their first Popcorn ballot on a
+	// release (a changed ballot does not fire it again).
+	ReleaseVoted *Event[*ReleaseEvent]
+	// TesterAdmitted fires after staff admitted a member to a product's
+	// tester programme.
+	TesterAdmitted *Event[*TesterEvent]
 
 	// Notify and Digest are requests between modules, not events of the
 	// catalogue (plugins and webhooks do not see them).
@@ -182,6 +191,9 @@ func New() *Events {
 	ev.NeedStatusChanged = define(ev, "need.status_changed", after, "staff moved a request or bug to another status", needPayload)
 	ev.SaleReserved = define(ev, "sale.reserved", after, "a member reserved a place in a sale", salePayload)
 	ev.SaleOrdered = define(ev, "sale.ordered", after, "a purchase in a sale was stored (the order awaits payment)", salePayload)
+	ev.ReleasePublished = define(ev, "release.published", after, "a release was published; its items name the needs it answers", releasePayload)
+	ev.ReleaseVoted = define(ev, "release.voted", after, "a member who upgraded cast their Popcorn ballot on a release", releasePayload)
+	ev.TesterAdmitted = define(ev, "tester.admitted", after, "staff admitted a member to a product's tester programme", testerPayload)
 	ev.Notify = &hook.Hook[*NotifyEvent]{}
 	ev.Digest = &hook.Hook[*DigestEvent]{}
 	ev.name()
@@ -269,6 +281,56 @@ func salePayload(e *SaleEvent) Payload {
 		}
 	}
 	return p
+}
+
+// ReleaseEvent carries a release: the published one (Topics are the forum
+// topics its items answer, By the staff member who wrote it) or the one a
+// member voted on (Member, Ballot).
+type ReleaseEvent struct {
+	hook.Event
+	App                                core.App
+	Release, Product, Version, Channel string
+	Title                              string
+	// ProductName is the product as members know it; Summary is the
+	// release's summary (markdown), for a handler that posts about it.
+	ProductName, Summary string
+	// URL is the release's page, a path on this site.
+	URL    string
+	Topics []string
+	By     string
+	// Member and Ballot are the voter and their ballot (ReleaseVoted).
+	Member, Ballot string
+	// Discussion is set by a handler of ReleasePublished: the path of the
+	// release's discussion.
+	Discussion string
+}
+
+func releasePayload(e *ReleaseEvent) Payload {
+	p := Payload{"release": Payload{"id": e.Release, "product": e.Product, "product_name": e.ProductName, "version": e.Version,
+		"channel": e.Channel, "title": e.Title, "url": e.URL}}
+	if e.Member != "" {
+		p["member"] = Payload{"id": e.Member}
+	} else {
+		topics := e.Topics
+		if topics == nil {
+			topics = []string{}
+		}
+		p["topics"] = topics
+	}
+	return p
+}
+
+// TesterEvent carries a member admitted to test a product.
+type TesterEvent struct {
+	hook.Event
+	App     core.App
+	Member  string
+	Product string
+	Wave    int
+}
+
+func testerPayload(e *TesterEvent) Payload {
+	return Payload{"member": Payload{"id": e.Member}, "product": e.Product, "wave": e.Wave}
 }
 
 // NeedEvent carries a request or bug whose status changed.

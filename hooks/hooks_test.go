@@ -106,6 +106,9 @@ func TestListenCoversTheCatalogue(t *testing.T) {
 	ev.NeedStatusChanged.Trigger(&NeedEvent{App: app, Topic: m, To: "planned"})
 	ev.SaleReserved.Trigger(&SaleEvent{App: app, Sale: "s", Member: "m", Number: 1})
 	ev.SaleOrdered.Trigger(&SaleEvent{App: app, Sale: "s", Member: "m", Order: "o", Quantity: 1})
+	ev.ReleasePublished.Trigger(&ReleaseEvent{App: app, Release: "r", Version: "2.4.0", Topics: []string{"t"}})
+	ev.ReleaseVoted.Trigger(&ReleaseEvent{App: app, Release: "r", Member: "m"})
+	ev.TesterAdmitted.Trigger(&TesterEvent{App: app, Member: "m", Product: "p"})
 	var want []string
 	for _, info := range ev.Catalogue() {
 		want = append(want, info.Key)
@@ -126,7 +129,8 @@ func TestCatalogueNamesEveryEvent(t *testing.T) {
 		}
 		names[info.Name] = true
 	}
-	for _, want := range []string{"MemberSignedUp", "MemberSignedOut", "PhoneBinding", "PhoneBound", "NeedStatusChanged", "SaleReserved", "SaleOrdered"} {
+	for _, want := range []string{"MemberSignedUp", "MemberSignedOut", "PhoneBinding", "PhoneBound", "NeedStatusChanged", "SaleReserved", "SaleOrdered",
+		"ReleasePublished", "ReleaseVoted", "TesterAdmitted"} {
 		if !names[want] {
 			t.Errorf("%s is not in the catalogue", want)
 		}

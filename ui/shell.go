@@ -305,6 +305,9 @@ func (s *Shell) AddHomeSection(sec HomeSection) {
 	slices.SortStableFunc(s.sections, func(a, b HomeSection) int { return a.Order - b.Order })
 }
 
+// Location is the brand's time zone (ui.time_zone).
+func (s *Shell) Location() *time.Location { return s.cfg.Location() }
+
 // DefaultLang is the site's default language (ui.default_language).
 func (s *Shell) DefaultLang() Lang { return Lang(s.cfg.DefaultLanguage) }
 
@@ -337,6 +340,7 @@ type Page struct {
 	Account  Account
 	catalog  *Catalog
 	request  *http.Request
+	loc      *time.Location
 	sections []renderedSection
 }
 
@@ -348,16 +352,35 @@ type renderedSection struct {
 // T translates a catalog key into the page's language.
 func (p *Page) T(key string, args ...any) string { return p.catalog.T(p.Lang, key, args...) }
 
-// Date formats t for the page's language.
+// Date formats t for the page's language, in the brand's time zone.
 func (p *Page) Date(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
+	t = t.In(p.loc)
 	if p.Lang == Chinese {
 		return t.Format("2006年1月2日")
 	}
 	return t.Format("2 Jan 2006")
 }
+
+// DateTime formats t with its weekday and time of day for the page's
+// language, in the brand's time zone ("Fri 4 Dec 2026, 17:00").
+func (p *Page) DateTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	t = t.In(p.loc)
+	if p.Lang == Chinese {
+		return t.Format("2006年1月2日 ") + zhWeekdays[t.Weekday()] + t.Format(" 15:04")
+	}
+	return t.Format("Mon 2 Jan 2006, 15:04")
+}
+
+var zhWeekdays = [...]string{"周日", "周一", "周二", "周三", "周四", "周五", "周六"}
+
+// Zone names the brand's time zone ("Asia/Shanghai").
+func (p *Page) Zone() string { return p.loc.String() }
 
 // Duration formats a wait for people: "–", "45 min", "3.5 h", "2.0 d".
 func (p *Page) Duration(d time.Duration) string {
@@ -483,6 +506,7 @@ func (s *Shell) newPage(e *core.RequestEvent, data any) *Page {
 		Account: account,
 		catalog: s.Catalog,
 		request: e.Request,
+		loc:     s.cfg.Location(),
 	}
 	if p.Member != nil && p.Member.Collection().Name != "users" {
 		p.Member = nil // superusers browse the member UI as guests

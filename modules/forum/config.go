@@ -17,6 +17,9 @@ type Config struct {
 	// may start at most that many topics a day (0 switches the limit off).
 	NewAccountAge    time.Duration `mapstructure:"new_account_age"`
 	NewAccountTopics int           `mapstructure:"new_account_topics"`
+	// ReleaseBoard is the board (a slug) where a published release opens its
+	// discussion topic; empty: the first board that takes discussions.
+	ReleaseBoard string `mapstructure:"release_board"`
 	// Limits are the rate limits of the forum's writes, per member and per
 	// address, on top of the writes budget of the limits section.
 	Limits Limits `mapstructure:"limits"`

@@ -403,7 +403,10 @@ func TestSearchChineseAndEnglish(t *testing.T) {
 		{"searchable archive", true, nil, nil},                    // titles and texts only
 		{"recordings", true, []string{KindRequest, KindBug}, nil}, // a discussion is no need
 		{`" OR NEAR( *`, false, nil, nil},                         // FTS syntax is just text
-		{"ab", false, nil, nil},                                   // under the trigram minimum
+		{"ab", false, nil, nil},                                   // no title has it
+		{"夜间", false, nil, []string{night.Id}},                    // a two-character word: titles, hidden left out
+		{"录音 夜间", false, []string{KindDiscussion}, nil},           // and the kinds
+		{"%_", false, nil, nil},                                   // LIKE's wildcards are text
 	}
 	for _, c := range cases {
 		hits, err := f.Search(c.q, c.kinds, c.titleOnly, 10)

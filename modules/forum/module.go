@@ -60,6 +60,7 @@ func (m *Module) Register(app core.App) error {
 	m.deps.UI.AddNav(ui.NavItem{Path: "/forum/roadmap", Label: "forum.roadmap", Order: 11})
 	m.declareNotifications()
 	m.deps.Events.Digest.BindFunc(m.digestSection)
+	m.deps.Events.ReleasePublished.BindFunc(m.onReleasePublished)
 	m.deps.UI.AddHomeSection(ui.HomeSection{Page: "forum/home_hot", Order: 10, Data: m.homeHot})
 	// an edited, hidden or deleted reply changes its topic's page: touch the
 	// topic so cached views keyed by its "updated" go stale

@@ -14,15 +14,19 @@ import (
 // in the migration keep it in sync.
 const SearchTable = "forum_search"
 
+// words splits member input into words.
+func words(q string) []string {
+	return strings.FieldsFunc(q, func(r rune) bool {
+		return unicode.IsSpace(r) || unicode.IsPunct(r) && r != '-' && r != '\''
+	})
+}
+
 // matchExpr turns member input into an FTS5 expression: each word of at
 // least 3 characters (the trigram minimum) becomes a quoted phrase, joined
 // with OR. Quoting keeps FTS5 syntax in the input from doing anything.
 func matchExpr(q string) string {
-	words := strings.FieldsFunc(q, func(r rune) bool {
-		return unicode.IsSpace(r) || unicode.IsPunct(r) && r != '-' && r != '\''
-	})
 	var terms []string
-	for _, w := range words {
+	for _, w := range words(q) {
 		if utf8.RuneCountInString(w) < 3 {
 			continue
 		}
@@ -49,7 +53,7 @@ type SearchHit struct {
 func (f *Forum) Search(q string, kinds []string, titleOnly bool, limit int) ([]SearchHit, error) {
 	expr := matchExpr(q)
 	if expr == "" {
-		return nil, nil
+		return f.searchTitles(q, kinds, limit)
 	}
 	where := ""
 	if titleOnly {
@@ -91,6 +95,39 @@ func (f *Forum) Search(q string, kinds []string, titleOnly bool, limit int) ([]S
 		if len(out) == limit {
 			break
 		}
+	}
+	return out, nil
+}
+
+// searchTitles finds topics by two-character words, too short for the
+// trigram index but the length of most Chinese words (通话, 夜间): in titles
+// only, the most "me too"s first.
+func (f *Forum) searchTitles(q string, kinds []string, limit int) ([]SearchHit, error) {
+	var conds []dbx.Expression
+	for _, w := range words(q) {
+		if utf8.RuneCountInString(w) == 2 && len(conds) < 4 {
+			conds = append(conds, dbx.Like("title", w))
+		}
+	}
+	if len(conds) == 0 {
+		return nil, nil
+	}
+	query := f.app.RecordQuery(Topics).AndWhere(dbx.HashExp{"hidden": false}).AndWhere(dbx.Or(conds...)).
+		OrderBy("metoo_count DESC", "created DESC").Limit(int64(limit))
+	if len(kinds) > 0 {
+		vals := make([]any, len(kinds))
+		for i, k := range kinds {
+			vals[i] = k
+		}
+		query = query.AndWhere(dbx.In("kind", vals...))
+	}
+	var recs []*core.Record
+	if err := query.All(&recs); err != nil {
+		return nil, err
+	}
+	out := make([]SearchHit, len(recs))
+	for i, t := range recs {
+		out[i] = SearchHit{Topic: t}
 	}
 	return out, nil
 }

@@ -5,13 +5,15 @@ package markdown
 
 import (
 	"bytes"
+	"html"
 	"html/template"
 	"regexp"
+	"strings"
 
 	"github.com/microcosm-cc/bluemonday"
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/extension"
-	"github.com/yuin/goldmark/renderer/html"
+	gmhtml "github.com/yuin/goldmark/renderer/html"
 )
 
 // MaxInput is the largest source Render accepts; longer input is cut there.
@@ -21,6 +23,7 @@ const MaxInput = 64 << 10
 type Renderer struct {
 	md     goldmark.Markdown
 	policy *bluemonday.Policy
+	strict *bluemonday.Policy // every tag out: Plain
 }
 
 // New returns a renderer with GitHub-flavoured extensions (tables,
@@ -35,7 +38,7 @@ func New(mentionBase string) *Renderer {
 	md := goldmark.New(
 		goldmark.WithExtensions(exts...),
 		goldmark.WithRendererOptions(
-			html.WithHardWraps(), // members write line by line, as in a chat
+			gmhtml.WithHardWraps(), // members write line by line, as in a chat
 			// raw HTML stays off: goldmark escapes it unless html.WithUnsafe() is set
 		),
 	)
@@ -49,7 +52,7 @@ func New(mentionBase string) *Renderer {
 	p.AllowAttrs("type").Matching(regexp.MustCompile(`^checkbox$`)).OnElements("input")
 	p.AllowAttrs("checked", "disabled").OnElements("input")
 
-	return &Renderer{md: md, policy: p}
+	return &Renderer{md: md, policy: p, strict: bluemonday.StrictPolicy()}
 }
 
 // Render converts src to sanitized HTML. Invalid input never fails: the worst
@@ -64,4 +67,11 @@ func (r *Renderer) Render(src string) template.HTML {
 		return template.HTML(template.HTMLEscapeString(src))
 	}
 	return template.HTML(r.policy.SanitizeBytes(buf.Bytes()))
+}
+
+// Plain is src as one line of plain text, its markup gone ("**Night
+// mode**: on" reads "Night mode: on"): for labels, titles and previews.
+func (r *Renderer) Plain(src string) string {
+	text := html.UnescapeString(r.strict.Sanitize(string(r.Render(src))))
+	return strings.Join(strings.Fields(text), " ")
 }

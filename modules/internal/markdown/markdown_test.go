@@ -152,3 +152,17 @@ func TestMentionsLinkToProfiles(t *testing.T) {
 		}
 	}
 }
+
+func TestPlain(t *testing.T) {
+	r := New("")
+	for src, want := range map[string]string{
+		"**Night mode** for the *gallery*":    "Night mode for the gallery",
+		"- one\n- two":                        "one two",
+		"[link](https://x.io) &amp; <b>x</b>": "link & x", // raw HTML is dropped, as Render drops it
+		"<script>alert(1)</script>ok":         "",
+	} {
+		if got := r.Plain(src); got != want {
+			t.Errorf("Plain(%q) = %q, want %q", src, got, want)
+		}
+	}
+}
