@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -486,6 +487,7 @@ func (s *Shell) Render(e *core.RequestEvent, status int, page string, data any) 
 	e.Response.Header().Set("Content-Type", "text/html; charset=utf-8")
 	e.Response.Header().Set("Cache-Control", "no-store")
 	e.Response.Header().Set("Content-Language", string(p.Lang))
+	e.Response.Header().Set("Content-Length", strconv.Itoa(buf.Len())) // the page is whole: no chunks
 	e.Response.WriteHeader(status)
 	_, err := e.Response.Write(buf.Bytes())
 	return err

@@ -15,15 +15,15 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"flag"
-	"fmt"
 	"log"
 	"os"
 	"runtime/debug"
 	"strings"
 	"time"
+
+	"github.com/canyu/canyu/bench/internal/benchdata"
 )
 
 // plan is what setup leaves for the other roles (plan.json in the data dir).
@@ -74,10 +74,10 @@ func main() {
 		trivialServe(*addr)
 	case "reserve":
 		debug.SetGCPercent(400)
-		reserve(readPlan(*dir), readTokens(*dir), *addr, *conns, *duration)
+		reserve(readPlan(*dir), benchdata.ReadTokens(*dir), *addr, *conns, *duration)
 	case "buy":
 		debug.SetGCPercent(400)
-		buy(readPlan(*dir), readTokens(*dir), *addr, *conns, *duration, *acked)
+		buy(readPlan(*dir), benchdata.ReadTokens(*dir), *addr, *conns, *duration, *acked)
 	case "verify":
 		if err := verify(*dir, readPlan(*dir), *acked); err != nil {
 			log.Fatal(err)
@@ -105,23 +105,3 @@ func readPlan(dir string) plan {
 	}
 	return p
 }
-
-// readTokens returns one auth token per member, by member index.
-func readTokens(dir string) []string {
-	f, err := os.Open(dir + "/tokens.txt")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		out = append(out, sc.Text())
-	}
-	if err := sc.Err(); err != nil {
-		log.Fatal(err)
-	}
-	return out
-}
-
-func memberID(i int) string { return fmt.Sprintf("bm%013d", i) }

@@ -1,18 +1,13 @@
 package main
 
 import (
-	"bufio"
-	"context"
 	"fmt"
-	"os"
 	"time"
 
-	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
-	"github.com/pocketbase/pocketbase/tools/security"
 	"github.com/pocketbase/pocketbase/tools/types"
-	"golang.org/x/crypto/bcrypt"
 
+	"github.com/canyu/canyu/bench/internal/benchdata"
 	_ "github.com/canyu/canyu/pb_migrations"
 )
 
@@ -28,24 +23,12 @@ func setup(dir string, p *plan) error {
 	if err := app.RunAllMigrations(); err != nil {
 		return err
 	}
-	users, err := app.FindCollectionByNameOrId("users")
-	if err != nil {
-		return err
-	}
 	start := time.Now()
-	hash, _ := bcrypt.GenerateFromPassword([]byte("bench-password"), 4)
-	now := types.NowDateTime().String()
-	keys := make([]string, p.Members)
-	err = bulk(app, "INSERT INTO users (id, email, emailVisibility, verified, password, tokenKey, name, phone, phone_verified, created, updated) VALUES (?, ?, 0, 1, ?, ?, ?, ?, ?, ?, ?)",
-		p.Members, func(i int) []any {
-			keys[i] = security.RandomString(50)
-			return []any{memberID(i), fmt.Sprintf("bm%d@bench.canyu", i), string(hash), keys[i], fmt.Sprintf("Member %d", i),
-				fmt.Sprintf("+861%010d", i), now, now, now}
-		})
-	if err != nil {
+	if err := benchdata.Members(app, dir, p.Members); err != nil {
 		return err
 	}
 	fmt.Printf("setup: %d members in %s\n", p.Members, time.Since(start).Round(time.Millisecond))
+	var err error
 
 	switch p.Kind {
 	case "canyu", "trivial":
@@ -59,26 +42,8 @@ func setup(dir string, p *plan) error {
 		return err
 	}
 
-	f, err := os.Create(dir + "/tokens.txt")
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriter(f)
-	for i, key := range keys {
-		r := core.NewRecord(users)
-		r.Id = memberID(i)
-		r.Set("tokenKey", key)
-		tok, err := r.NewAuthToken()
-		if err != nil {
-			return err
-		}
-		w.WriteString(tok + "\n")
-	}
-	if err := w.Flush(); err != nil {
-		return err
-	}
 	fmt.Printf("setup: done in %s\n", time.Since(start).Round(time.Millisecond))
-	return f.Close()
+	return nil
 }
 
 func setupCanyu(app core.App, p *plan) error {
@@ -115,8 +80,10 @@ func setupCanyu(app core.App, p *plan) error {
 	}
 	p.ReserveSale, p.BuySale = res.Id, sale.Id
 	created := types.NowDateTime().String()
-	return bulk(app, "INSERT INTO sales_reservations (id, sale, member, number, answer, created) VALUES (?, ?, ?, ?, '', ?)",
-		p.Reserved, func(i int) []any { return []any{fmt.Sprintf("br%013d", i), sale.Id, memberID(i), i + 1, created} })
+	return benchdata.Bulk(app, "INSERT INTO sales_reservations (id, sale, member, number, answer, created) VALUES (?, ?, ?, ?, '', ?)",
+		p.Reserved, func(i int) []any {
+			return []any{fmt.Sprintf("br%013d", i), sale.Id, benchdata.MemberID(i), i + 1, created}
+		})
 }
 
 // setupNaive creates what a newcomer would: a products collection with a
@@ -162,26 +129,6 @@ func setupNaive(app core.App, p *plan) error {
 		return err
 	}
 	p.BuySale = product.Id
-	return bulk(app, "INSERT INTO naive_reservations (id, member, product) VALUES (?, ?, ?)",
-		p.Reserved, func(i int) []any { return []any{fmt.Sprintf("br%013d", i), memberID(i), product.Id} })
-}
-
-// bulk runs one prepared statement n times in a single transaction.
-func bulk(app core.App, query string, n int, args func(i int) []any) error {
-	d := app.NonconcurrentDB().(*dbx.DB).DB()
-	tx, err := d.BeginTx(context.Background(), nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	stmt, err := tx.Prepare(query)
-	if err != nil {
-		return err
-	}
-	for i := range n {
-		if _, err := stmt.Exec(args(i)...); err != nil {
-			return fmt.Errorf("row %d: %w", i, err)
-		}
-	}
-	return tx.Commit()
+	return benchdata.Bulk(app, "INSERT INTO naive_reservations (id, member, product) VALUES (?, ?, ?)",
+		p.Reserved, func(i int) []any { return []any{fmt.Sprintf("br%013d", i), benchdata.MemberID(i), product.Id} })
 }

@@ -7,6 +7,8 @@ import (
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
+
+	"github.com/canyu/canyu/bench/internal/benchdata"
 )
 
 // verify checks the data a run left, with the server stopped: the integrity
@@ -24,7 +26,7 @@ func verify(dir string, p plan, ackedFile string) error {
 	}
 	var orders, maxPer, unreserved, remaining int
 	q := func(sql string, dst *int) error {
-		return app.DB().NewQuery(sql).Bind(dbx.Params{"s": p.BuySale, "r": memberID(p.Reserved)}).Row(dst)
+		return app.DB().NewQuery(sql).Bind(dbx.Params{"s": p.BuySale, "r": benchdata.MemberID(p.Reserved)}).Row(dst)
 	}
 	switch p.Kind {
 	case "canyu":

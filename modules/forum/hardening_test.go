@@ -12,6 +12,7 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 
 	"github.com/canyu/canyu/modules/internal/testutil"
+	"github.com/canyu/canyu/modules/internal/viewcache"
 )
 
 // patch sends a generic REST update and returns the status and body.
@@ -163,17 +164,17 @@ func TestLiveCarriesOnlyWhatThePageShows(t *testing.T) {
 // TestViewCacheFollowsTheClock: cached views expire by the injected clock.
 func TestViewCacheFollowsTheClock(t *testing.T) {
 	clock := testutil.NewClock(time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC))
-	c := newViewCache[string](time.Minute, 8, clock.Now)
-	c.put("k", "v")
-	if v, ok := c.get("k"); !ok || v != "v" {
+	c := viewcache.New[string](time.Minute, 8, clock.Now)
+	c.Put("k", "v")
+	if v, ok := c.Get("k"); !ok || v != "v" {
 		t.Fatal("a fresh entry is missing")
 	}
 	clock.Advance(59 * time.Second)
-	if _, ok := c.get("k"); !ok {
+	if _, ok := c.Get("k"); !ok {
 		t.Error("expired before its minute on the test clock")
 	}
 	clock.Advance(2 * time.Second)
-	if _, ok := c.get("k"); ok {
+	if _, ok := c.Get("k"); ok {
 		t.Error("still served after its minute on the test clock")
 	}
 }

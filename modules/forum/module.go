@@ -10,6 +10,7 @@ import (
 	"github.com/pocketbase/pocketbase/tools/types"
 
 	"github.com/canyu/canyu/modules/internal/markdown"
+	"github.com/canyu/canyu/modules/internal/viewcache"
 	"github.com/canyu/canyu/platform"
 	"github.com/canyu/canyu/ui"
 )
@@ -26,8 +27,8 @@ type Module struct {
 	deps   Deps
 	forum  *Forum
 	md     *markdown.Renderer
-	topics *viewCache[TopicPage] // keyed by the topic's counters and last change
-	boards *viewCache[BoardPage] // a one-second micro-cache: counters in lists are live anyway
+	topics *viewcache.Cache[TopicPage] // keyed by the topic's counters and last change
+	boards *viewcache.Cache[BoardPage] // a one-second micro-cache: counters in lists are live anyway
 }
 
 // New returns the module; Register binds it to an app.
@@ -36,8 +37,8 @@ func New(cfg Config, deps Deps) *Module {
 		deps.Now = time.Now
 	}
 	return &Module{cfg: cfg, deps: deps,
-		topics: newViewCache[TopicPage](time.Minute, 2048, deps.Now),
-		boards: newViewCache[BoardPage](time.Second, 512, deps.Now)}
+		topics: viewcache.New[TopicPage](time.Minute, 2048, deps.Now),
+		boards: viewcache.New[BoardPage](time.Second, 512, deps.Now)}
 }
 
 // Name returns "forum".

@@ -90,7 +90,7 @@ func (m *Module) board(e *core.RequestEvent) error {
 	page, _ := strconv.Atoi(e.Request.URL.Query().Get("page"))
 	page = max(page, 1)
 	key := b.Id + "|" + strconv.Itoa(page) + "|" + string(m.deps.UI.Lang(e))
-	if v, ok := m.boards.get(key); ok {
+	if v, ok := m.boards.Get(key); ok {
 		return m.deps.UI.Render(e, http.StatusOK, "forum/board", v)
 	}
 	size := m.cfg.PageSize
@@ -107,7 +107,7 @@ func (m *Module) board(e *core.RequestEvent) error {
 	for _, t := range topics {
 		v.Topics = append(v.Topics, m.row(e, t, authors))
 	}
-	m.boards.put(key, v)
+	m.boards.Put(key, v)
 	return m.deps.UI.Render(e, http.StatusOK, "forum/board", v)
 }
 
@@ -141,13 +141,13 @@ func (m *Module) topicPage(e *core.RequestEvent, id string) (*TopicPage, error) 
 	}
 	// a reply edited or hidden touches its topic's "updated" (see Register)
 	key := strings.Join([]string{t.Id, t.GetString("updated"), strconv.Itoa(t.GetInt("reply_count")), strconv.Itoa(t.GetInt("metoo_count")), string(m.deps.UI.Lang(e))}, "|")
-	v, ok := m.topics.get(key) // a copy: the member's own parts are filled below
+	v, ok := m.topics.Get(key) // a copy: the member's own parts are filled below
 	if !ok {
 		built, err := m.buildTopicPage(e, t)
 		if err != nil {
 			return nil, err
 		}
-		m.topics.put(key, *built)
+		m.topics.Put(key, *built)
 		v = *built
 	}
 	v.MeTooMine = m.forum.HasMeToo(e.Auth, t.Id)

@@ -2,6 +2,7 @@ package releases
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -24,75 +25,111 @@ type BallotIn struct {
 	NextTopicLink string
 }
 
+// Voted is what a ballot did: whether it was the member's first on the
+// release, and the tally after it.
+type Voted struct {
+	First bool
+	Tally Tally
+}
+
 // Vote stores member's ballot on a release, or changes it while voting is
-// open. Only a member who marked that they upgraded votes. It returns
-// whether this was the member's first ballot on the release.
-func (r *Release) Vote(member *core.Record, release string, in BallotIn) (bool, error) {
+// open. Only a member who marked that they upgraded votes.
+func (r *Release) Vote(member *core.Record, release string, in BallotIn) (Voted, error) {
 	rec, err := r.Find(member, release)
 	if err != nil || rec.GetString("status") != "published" {
-		return false, ErrNotFound
+		return Voted{}, ErrNotFound
 	}
 	if !r.Upgraded(member.Id, release) {
-		return false, ErrNotUpgraded
+		return Voted{}, ErrNotUpgraded
 	}
 	if !r.now().Before(rec.GetDateTime("votes_close").Time()) {
-		return false, ErrVotingClosed
+		return Voted{}, ErrVotingClosed
 	}
 	in.NextText = strings.TrimSpace(in.NextText)
 	nextTopic := ""
 	switch {
 	case in.Mood == 0 && in.Loved == "" && in.Weakest == "" && in.NextText == "" && strings.TrimSpace(in.NextTopicLink) == "":
-		return false, ErrEmptyBallot
+		return Voted{}, ErrEmptyBallot
 	case in.Mood < 0 || in.Mood > 5:
-		return false, ErrBadMood
+		return Voted{}, ErrBadMood
 	case in.Loved != "" && in.Loved == in.Weakest:
-		return false, ErrSameItem
+		return Voted{}, ErrSameItem
 	case utf8.RuneCountInString(in.NextText) > 500:
-		return false, ui.FieldErrors{"next_text": "releases.err_too_long"}
+		return Voted{}, ui.FieldErrors{"next_text": "releases.err_too_long"}
 	}
-	items, err := r.ItemsOf(release)
-	if err != nil {
-		return false, err
+	var items []string
+	if err := r.app.DB().Select("id").From(Items).Where(dbx.HashExp{"release": release}).Column(&items); err != nil {
+		return Voted{}, err
 	}
 	of := map[string]bool{}
-	for _, it := range items {
-		of[it.Id] = true
+	for _, id := range items {
+		of[id] = true
 	}
 	for _, id := range []string{in.Loved, in.Weakest} {
 		if id != "" && !of[id] {
-			return false, ErrBadItem
+			return Voted{}, ErrBadItem
 		}
 	}
 	if link := strings.TrimSpace(in.NextTopicLink); link != "" {
 		nextTopic = topicID(link)
 		known, err := existingTopics(r.app, []string{nextTopic})
 		if err != nil {
-			return false, err
+			return Voted{}, err
 		}
 		if !known[nextTopic] {
-			return false, ErrBadTopic
+			return Voted{}, ErrBadTopic
 		}
 	}
 	now := r.now().UTC().Format(types.DefaultDateLayout)
 	params := dbx.Params{"id": core.GenerateDefaultRandomId(), "r": release, "m": member.Id, "mood": in.Mood, "loved": in.Loved,
 		"weakest": in.Weakest, "text": in.NextText, "topic": nextTopic, "now": now}
-	// one ballot per member and release: the unique index keeps it one
-	// under concurrent votes; a second vote changes the first
-	res, err := r.app.DB().NewQuery("INSERT INTO " + Ballots + ` (id, release, member, mood, loved, weakest, next_text, next_topic, created, updated)
-		VALUES ({:id}, {:r}, {:m}, {:mood}, {:loved}, {:weakest}, {:text}, {:topic}, {:now}, {:now}) ON CONFLICT DO NOTHING`).Bind(params).Execute()
-	if err != nil {
-		return false, fmt.Errorf("releases: vote: %w", err)
-	}
+	// one ballot per member and release, and the counters moved by exactly
+	// what it changed, in one transaction (the single writer serialises
+	// concurrent ballots, so each reads the one before)
 	first := false
-	if n, _ := res.RowsAffected(); n == 1 {
-		first = true
-	} else if _, err := r.app.DB().NewQuery("UPDATE " + Ballots + ` SET mood = {:mood}, loved = {:loved}, weakest = {:weakest},
-		next_text = {:text}, next_topic = {:topic}, updated = {:now} WHERE release = {:r} AND member = {:m}`).Bind(params).Execute(); err != nil {
-		return false, fmt.Errorf("releases: vote: %w", err)
+	err = r.app.RunInTransaction(func(tx core.App) error {
+		var old struct {
+			Mood    int    `db:"mood"`
+			Loved   string `db:"loved"`
+			Weakest string `db:"weakest"`
+		}
+		err := tx.DB().NewQuery("SELECT mood, loved, weakest FROM " + Ballots + " WHERE release = {:r} AND member = {:m}").Bind(params).One(&old)
+		switch {
+		case errNoRows(err):
+			first = true
+			_, err = tx.DB().NewQuery("INSERT INTO " + Ballots + ` (id, release, member, mood, loved, weakest, next_text, next_topic, created, updated)
+				VALUES ({:id}, {:r}, {:m}, {:mood}, {:loved}, {:weakest}, {:text}, {:topic}, {:now}, {:now})`).Bind(params).Execute()
+		case err == nil:
+			_, err = tx.DB().NewQuery("UPDATE " + Ballots + ` SET mood = {:mood}, loved = {:loved}, weakest = {:weakest},
+				next_text = {:text}, next_topic = {:topic}, updated = {:now} WHERE release = {:r} AND member = {:m}`).Bind(params).Execute()
+		}
+		if err != nil {
+			return err
+		}
+		moves := map[string]int{}
+		if first {
+			moves["voters"]++
+		}
+		for _, c := range []struct{ was, now string }{
+			{moodName(old.Mood), moodName(in.Mood)}, {itemName("loved", old.Loved), itemName("loved", in.Loved)},
+			{itemName("weakest", old.Weakest), itemName("weakest", in.Weakest)},
+		} {
+			if c.was != c.now {
+				moves[c.was]--
+				moves[c.now]++
+			}
+		}
+		delete(moves, "")
+		return bump(tx, release, moves)
+	})
+	if err != nil {
+		return Voted{}, fmt.Errorf("releases: vote: %w", err)
 	}
-	if t, err := r.Tally(release); err == nil {
-		r.pub.Publish("release:"+release, t.Live())
+	t, err := r.Tally(release)
+	if err != nil {
+		return Voted{}, err
 	}
+	r.pub.Publish("release:"+release, t.Live())
 	if first {
 		var ballot string
 		_ = r.app.DB().NewQuery("SELECT id FROM " + Ballots + " WHERE release = {:r} AND member = {:m}").Bind(params).Row(&ballot)
@@ -105,7 +142,7 @@ func (r *Release) Vote(member *core.Record, release string, in BallotIn) (bool, 
 			Version: rec.GetString("version"), Channel: rec.GetString("channel"), Title: rec.GetString("title"),
 			URL: "/releases/" + release, Member: member.Id, Ballot: ballot})
 	}
-	return first, nil
+	return Voted{First: first, Tally: t}, nil
 }
 
 // Ballot returns member's ballot on a release (zero: none).
@@ -123,11 +160,12 @@ func (r *Release) Ballot(member, release string) (BallotIn, bool) {
 
 // Tally is the count of a release's Popcorn ballots.
 type Tally struct {
-	Voters  int
-	Mood    [5]int         // ballots per mood, 1 to 5
-	Loved   map[string]int // item -> ballots naming it most loved
-	Weakest map[string]int
-	Next    []NextWish
+	Voters   int
+	Upgraded int            // members who marked that they upgraded
+	Mood     [5]int         // ballots per mood, 1 to 5
+	Loved    map[string]int // item -> ballots naming it most loved
+	Weakest  map[string]int
+	Next     []NextWish
 }
 
 // NextWish is what one member wants next.
@@ -151,39 +189,106 @@ func (t Tally) MoodAverage() float64 {
 // Live is what the release's live channel carries (the results page shows
 // the same to everyone).
 func (t Tally) Live() map[string]any {
-	return map[string]any{"voters": t.Voters, "mood": t.Mood[:], "mood_avg": fmt.Sprintf("%.1f", t.MoodAverage()),
+	return map[string]any{"voters": t.Voters, "upgraded": t.Upgraded, "mood": t.Mood[:], "mood_avg": fmt.Sprintf("%.1f", t.MoodAverage()),
 		"loved": t.Loved, "weakest": t.Weakest}
 }
 
-// Tally counts a release's ballots.
+// moodName and itemName are the counters a ballot's answers move ("" for
+// no answer).
+func moodName(mood int) string {
+	if mood < 1 || mood > 5 {
+		return ""
+	}
+	return "mood:" + strconv.Itoa(mood)
+}
+
+func itemName(kind, item string) string {
+	if item == "" {
+		return ""
+	}
+	return kind + ":" + item
+}
+
+// bump moves a release's counters by moves, inside tx.
+func bump(tx core.App, release string, moves map[string]int) error {
+	for name, by := range moves {
+		if by == 0 {
+			continue
+		}
+		_, err := tx.DB().NewQuery("INSERT INTO " + Tallies + ` (id, release, name, count) VALUES ({:id}, {:r}, {:n}, {:by})
+			ON CONFLICT (release, name) DO UPDATE SET count = count + {:by}`).
+			Bind(dbx.Params{"id": core.GenerateDefaultRandomId(), "r": release, "n": name, "by": by}).Execute()
+		if err != nil {
+			return fmt.Errorf("releases: tally: %w", err)
+		}
+	}
+	return nil
+}
+
+// Tally reads a release's counters and the newest wishes.
 func (r *Release) Tally(release string) (Tally, error) {
 	t := Tally{Loved: map[string]int{}, Weakest: map[string]int{}}
-	var rows []struct {
-		Mood    int    `db:"mood"`
-		Loved   string `db:"loved"`
-		Weakest string `db:"weakest"`
-		Text    string `db:"next_text"`
-		Topic   string `db:"next_topic"`
+	var counters []struct {
+		Name  string `db:"name"`
+		Count int    `db:"count"`
 	}
-	err := r.app.DB().NewQuery("SELECT mood, loved, weakest, next_text, next_topic FROM " + Ballots + " WHERE release = {:r} ORDER BY updated DESC").
-		Bind(dbx.Params{"r": release}).All(&rows)
+	if err := r.app.DB().NewQuery("SELECT name, count FROM " + Tallies + " WHERE release = {:r}").
+		Bind(dbx.Params{"r": release}).All(&counters); err != nil {
+		return t, fmt.Errorf("releases: tally: %w", err)
+	}
+	for _, c := range counters {
+		kind, key, _ := strings.Cut(c.Name, ":")
+		switch kind {
+		case "voters":
+			t.Voters = c.Count
+		case "upgraded":
+			t.Upgraded = c.Count
+		case "mood":
+			if m, err := strconv.Atoi(key); err == nil && m >= 1 && m <= 5 {
+				t.Mood[m-1] = c.Count
+			}
+		case "loved":
+			if c.Count > 0 {
+				t.Loved[key] = c.Count
+			}
+		case "weakest":
+			if c.Count > 0 {
+				t.Weakest[key] = c.Count
+			}
+		}
+	}
+	var wishes []struct {
+		Text  string `db:"next_text"`
+		Topic string `db:"next_topic"`
+	}
+	err := r.app.DB().NewQuery("SELECT next_text, next_topic FROM " + Ballots + ` WHERE release = {:r} AND (next_text != '' OR next_topic != '')
+		ORDER BY updated DESC LIMIT 50`).Bind(dbx.Params{"r": release}).All(&wishes)
 	if err != nil {
 		return t, fmt.Errorf("releases: tally: %w", err)
 	}
-	for _, b := range rows {
-		t.Voters++
-		if b.Mood >= 1 && b.Mood <= 5 {
-			t.Mood[b.Mood-1]++
-		}
-		if b.Loved != "" {
-			t.Loved[b.Loved]++
-		}
-		if b.Weakest != "" {
-			t.Weakest[b.Weakest]++
-		}
-		if (b.Text != "" || b.Topic != "") && len(t.Next) < 50 {
-			t.Next = append(t.Next, NextWish{Text: b.Text, Topic: b.Topic})
-		}
+	for _, w := range wishes {
+		t.Next = append(t.Next, NextWish{Text: w.Text, Topic: w.Topic})
 	}
 	return t, nil
+}
+
+// bindCounters keeps the counters true when a ballot or an upgrade goes
+// without a vote (a member deleting their account takes theirs along).
+func (m *Module) bindCounters(app core.App) {
+	app.OnRecordAfterDeleteSuccess(Ballots).BindFunc(func(e *core.RecordEvent) error {
+		b := e.Record
+		moves := map[string]int{"voters": -1, moodName(b.GetInt("mood")): -1, itemName("loved", b.GetString("loved")): -1,
+			itemName("weakest", b.GetString("weakest")): -1}
+		delete(moves, "")
+		if err := bump(e.App, b.GetString("release"), moves); err != nil {
+			return err
+		}
+		return e.Next()
+	})
+	app.OnRecordAfterDeleteSuccess(Upgrades).BindFunc(func(e *core.RecordEvent) error {
+		if err := bump(e.App, e.Record.GetString("release"), map[string]int{"upgraded": -1}); err != nil {
+			return err
+		}
+		return e.Next()
+	})
 }

@@ -89,41 +89,60 @@ func (m *Module) whatsNew(e *core.RequestEvent) error {
 	if err != nil {
 		return err
 	}
-	base := strings.TrimRight(m.deps.PublicURL, "/")
-	type item struct {
-		Category    string `json:"category"`
-		Text        string `json:"text"` // markdown, as staff wrote it
-		HTML        string `json:"html"` // the same, rendered and sanitised
-		Recommended bool   `json:"recommended"`
-	}
-	type release struct {
-		ID        string    `json:"id"`
-		Version   string    `json:"version"`
-		Title     string    `json:"title"`
-		Published time.Time `json:"published"`
-		URL       string    `json:"url"`
-		Items     []item    `json:"items"`
-	}
-	out := []release{}
+	out := []NewsRelease{}
 	for _, rec := range recs {
 		if !rec.GetDateTime("published").Time().After(since) {
 			continue
 		}
-		r := release{ID: rec.Id, Version: rec.GetString("version"), Title: rec.GetString("title"),
-			Published: rec.GetDateTime("published").Time().UTC(), URL: base + "/releases/" + rec.Id, Items: []item{}}
-		items, err := m.r.ItemsOf(rec.Id)
+		r, err := m.newsOf(rec)
 		if err != nil {
 			return err
-		}
-		for _, it := range items {
-			r.Items = append(r.Items, item{Category: it.GetString("category"), Text: it.GetString("text"),
-				HTML: string(m.md.Render(it.GetString("text"))), Recommended: it.GetBool("recommended")})
 		}
 		out = append(out, r)
 	}
 	e.Response.Header().Set("Cache-Control", "public, max-age=60")
+	base := strings.TrimRight(m.deps.PublicURL, "/")
 	return e.JSON(http.StatusOK, map[string]any{"product": pv.Slug, "channel": channel, "unseen": len(out), "releases": out,
 		"feed": base + "/releases/feed.atom?product=" + pv.Slug})
+}
+
+// NewsRelease is a release as the "what's new" JSON gives it.
+type NewsRelease struct {
+	ID        string     `json:"id"`
+	Version   string     `json:"version"`
+	Title     string     `json:"title"`
+	Published time.Time  `json:"published"`
+	URL       string     `json:"url"`
+	Items     []NewsItem `json:"items"`
+}
+
+// NewsItem is one change of a NewsRelease.
+type NewsItem struct {
+	Category    string `json:"category"`
+	Text        string `json:"text"` // markdown, as staff wrote it
+	HTML        string `json:"html"` // the same, rendered and sanitised
+	Recommended bool   `json:"recommended"`
+}
+
+// newsOf is rec as the JSON gives it, from the cache: every brand site's
+// widget asks for the same few releases.
+func (m *Module) newsOf(rec *core.Record) (NewsRelease, error) {
+	key := rec.Id + "|" + rec.GetString("updated")
+	if r, ok := m.news.Get(key); ok {
+		return r, nil
+	}
+	r := NewsRelease{ID: rec.Id, Version: rec.GetString("version"), Title: rec.GetString("title"),
+		Published: rec.GetDateTime("published").Time().UTC(), URL: strings.TrimRight(m.deps.PublicURL, "/") + "/releases/" + rec.Id, Items: []NewsItem{}}
+	items, err := m.r.ItemsOf(rec.Id)
+	if err != nil {
+		return r, err
+	}
+	for _, it := range items {
+		r.Items = append(r.Items, NewsItem{Category: it.GetString("category"), Text: it.GetString("text"),
+			HTML: string(m.md.Render(it.GetString("text"))), Recommended: it.GetBool("recommended")})
+	}
+	m.news.Put(key, r)
+	return r, nil
 }
 
 //go:embed widget/widget.js

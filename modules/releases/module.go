@@ -3,12 +3,14 @@ package releases
 import (
 	"embed"
 	"strings"
+	"time"
 
 	"github.com/pocketbase/pocketbase/core"
 
 	"github.com/canyu/canyu/hooks"
 	"github.com/canyu/canyu/modules/internal/card"
 	"github.com/canyu/canyu/modules/internal/markdown"
+	"github.com/canyu/canyu/modules/internal/viewcache"
 	"github.com/canyu/canyu/platform"
 	"github.com/canyu/canyu/ui"
 )
@@ -27,12 +29,15 @@ type Module struct {
 	md                 *markdown.Renderer
 	fonts              *card.Fonts
 	cards              card.Cache
+	views              *viewcache.Cache[cachedRelease] // the release page's shared part
+	news               *viewcache.Cache[NewsRelease]   // releases as the "what's new" JSON gives them
 	vote, apply, staff ui.Budget
 }
 
 // New returns the module; Register binds it to an app.
 func New(cfg Config, deps Deps) *Module {
-	return &Module{cfg: cfg, deps: deps, fonts: card.NewFonts(cfg.CardFont),
+	return &Module{cfg: cfg, deps: deps, fonts: card.NewFonts(cfg.CardFont), views: viewcache.New[cachedRelease](30*time.Second, 256, deps.Now),
+		news: viewcache.New[NewsRelease](time.Minute, 512, deps.Now),
 		vote: cfg.Limits.Vote.MustBudget(), apply: cfg.Limits.Apply.MustBudget(), staff: cfg.Limits.Staff.MustBudget()}
 }
 
@@ -65,6 +70,7 @@ func (m *Module) Register(app core.App) error {
 			app.Logger().Error("releases: publish", "error", err)
 		}
 	})
+	m.bindCounters(app)
 	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
 		m.deps.UI.Mount(se.Router, m.routes())
 		return se.Next()

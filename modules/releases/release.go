@@ -39,6 +39,7 @@ const (
 	Reports      = "releases_reports"
 	Plans        = "releases_plans"
 	Optouts      = "releases_optouts"
+	Tallies      = "releases_tallies"
 	// forumTopics is the forum's collection, read for the needs an item
 	// links (the forum itself is never imported).
 	forumTopics = "forum_topics"
@@ -458,30 +459,52 @@ func (r *Release) visible(member *core.Record, rec *core.Record) bool {
 }
 
 // Published lists the newest published releases of a product (any product
-// when empty) in the channels member may see, newest first.
+// when empty) in the channels member may see, newest first, at most limit
+// (0: all).
 func (r *Release) Published(member *core.Record, product string, channels []string, limit int) ([]*core.Record, error) {
-	filter, params := "status = 'published'", dbx.Params{}
-	if product != "" {
-		filter += " && product = {:p}"
-		params["p"] = product
+	if len(channels) == 0 {
+		channels = Channels
 	}
-	recs, err := r.app.FindRecordsByFilter(Releases, filter, "-published", 0, 0, params)
-	if err != nil {
-		return nil, err
+	// a product's beta and dev builds are its testers'; without a product
+	// each record decides below
+	if product != "" && !access.HasRole(member, access.RoleStaff) && (member == nil || !r.IsTester(member.Id, product)) {
+		channels = slices.DeleteFunc(slices.Clone(channels), func(c string) bool { return c != "stable" })
+		if len(channels) == 0 {
+			return nil, nil
+		}
+	}
+	q := r.app.RecordQuery(Releases).AndWhere(dbx.HashExp{"status": "published"}).AndWhere(dbx.In("channel", anys(channels)...)).
+		OrderBy("published DESC")
+	if product != "" {
+		q = q.AndWhere(dbx.HashExp{"product": product})
 	}
 	var out []*core.Record
-	for _, rec := range recs {
-		if len(channels) > 0 && !slices.Contains(channels, rec.GetString("channel")) {
-			continue
+	for offset := 0; ; offset += 100 {
+		var page []*core.Record
+		if err := q.Offset(int64(offset)).Limit(100).All(&page); err != nil {
+			return nil, err
 		}
-		if r.visible(member, rec) {
-			out = append(out, rec)
+		for _, rec := range page {
+			if r.visible(member, rec) {
+				out = append(out, rec)
+			}
+			if limit > 0 && len(out) == limit {
+				return out, nil
+			}
 		}
-		if limit > 0 && len(out) == limit {
-			break
+		if len(page) < 100 {
+			return out, nil
 		}
 	}
-	return out, nil
+}
+
+// anys converts for dbx.In.
+func anys(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
 }
 
 // Upgraded reports whether member marked that they upgraded to release.
@@ -499,16 +522,26 @@ func (r *Release) Upgrade(member *core.Record, release string) (int, error) {
 	if rec.GetString("status") != "published" {
 		return 0, ErrNotFound
 	}
-	_, err = r.app.DB().NewQuery("INSERT INTO " + Upgrades + " (id, release, member, created) VALUES ({:id}, {:r}, {:m}, {:now}) ON CONFLICT DO NOTHING").
-		Bind(dbx.Params{"id": core.GenerateDefaultRandomId(), "r": release, "m": member.Id, "now": r.now().UTC().Format(types.DefaultDateLayout)}).Execute()
+	err = r.app.RunInTransaction(func(tx core.App) error {
+		res, err := tx.DB().NewQuery("INSERT INTO " + Upgrades + " (id, release, member, created) VALUES ({:id}, {:r}, {:m}, {:now}) ON CONFLICT DO NOTHING").
+			Bind(dbx.Params{"id": core.GenerateDefaultRandomId(), "r": release, "m": member.Id, "now": r.now().UTC().Format(types.DefaultDateLayout)}).Execute()
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			return bump(tx, release, map[string]int{"upgraded": 1})
+		}
+		return nil
+	})
 	if err != nil {
 		return 0, fmt.Errorf("releases: upgrade: %w", err)
 	}
-	n, err := r.app.CountRecords(Upgrades, dbx.HashExp{"release": release})
-	if err == nil {
-		r.pub.Publish("release:"+release, map[string]any{"upgraded": n})
+	t, err := r.Tally(release)
+	if err != nil {
+		return 0, err
 	}
-	return int(n), err
+	r.pub.Publish("release:"+release, t.Live())
+	return t.Upgraded, nil
 }
 
 // ItemsOf returns a release's items in order.

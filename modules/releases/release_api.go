@@ -46,19 +46,15 @@ func (m *Module) apiBallot(e *core.RequestEvent) error {
 		return ui.BadBody(err)
 	}
 	id := e.Request.PathValue("id")
-	first, err := m.r.Vote(e.Auth, id, BallotIn{Mood: body.Mood, Loved: body.Loved, Weakest: body.Weakest, NextText: body.NextText, NextTopicLink: body.NextTopic})
+	v, err := m.r.Vote(e.Auth, id, BallotIn{Mood: body.Mood, Loved: body.Loved, Weakest: body.Weakest, NextText: body.NextText, NextTopicLink: body.NextTopic})
 	if err != nil {
 		return problems.Show(err)
 	}
-	t, err := m.r.Tally(id)
-	if err != nil {
-		return err
-	}
 	status := http.StatusOK
-	if first {
+	if v.First {
 		status = http.StatusCreated
 	}
-	return e.JSON(status, map[string]any{"first": first, "tally": t.Live()})
+	return e.JSON(status, map[string]any{"first": v.First, "tally": v.Tally.Live()})
 }
 
 // apiReport: POST /api/releases/{id}/reports {"text"}, a tester's report.

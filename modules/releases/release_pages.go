@@ -181,6 +181,36 @@ func (m *Module) releaseView(e *core.RequestEvent, rec *core.Record) (ReleaseVie
 	return v, nil
 }
 
+// cachedRelease is what every member sees of a release: its view and its
+// credits.
+type cachedRelease struct {
+	ReleaseView
+	Authors, Testers []Person
+}
+
+// cachedView is the release's view and credits from the view cache: a
+// published release does not change, so at Friday 17:00 the crowd shares one
+// rendering per language (the linked needs' counters and the testers'
+// credits may lag by the cache's lifetime).
+func (m *Module) cachedView(e *core.RequestEvent, rec *core.Record) (cachedRelease, error) {
+	key := rec.Id + "|" + rec.GetString("updated") + "|" + string(m.deps.UI.Lang(e))
+	if v, ok := m.views.Get(key); ok {
+		return v, nil
+	}
+	v, err := m.releaseView(e, rec)
+	if err != nil {
+		return cachedRelease{}, err
+	}
+	c := cachedRelease{ReleaseView: v}
+	if c.Authors, c.Testers, err = m.r.Credits(rec.Id); err != nil {
+		return cachedRelease{}, err
+	}
+	if rec.GetString("status") == "published" {
+		m.views.Put(key, c)
+	}
+	return c, nil
+}
+
 // ReleasePage is /releases/{id}.
 type ReleasePage struct {
 	Release          ReleaseView
@@ -217,21 +247,17 @@ func (m *Module) releasePage(e *core.RequestEvent, id string) (*ReleasePage, err
 	if err != nil {
 		return nil, err
 	}
-	v, err := m.releaseView(e, rec)
+	v, err := m.cachedView(e, rec)
 	if err != nil {
 		return nil, err
 	}
-	page := &ReleasePage{Release: v, Staff: access.HasRole(e.Auth, access.RoleStaff), Moods: []int{1, 2, 3, 4, 5}}
-	if page.Authors, page.Testers, err = m.r.Credits(id); err != nil {
-		return nil, err
-	}
-	n, _ := e.App.CountRecords(Upgrades, dbx.HashExp{"release": id})
-	page.Upgrades = int(n)
+	page := &ReleasePage{Release: v.ReleaseView, Authors: v.Authors, Testers: v.Testers, Staff: access.HasRole(e.Auth, access.RoleStaff),
+		Moods: []int{1, 2, 3, 4, 5}}
 	t, err := m.r.Tally(id)
 	if err != nil {
 		return nil, err
 	}
-	page.Voters, page.MoodAverage = t.Voters, fmt.Sprintf("%.1f", t.MoodAverage())
+	page.Upgrades, page.Voters, page.MoodAverage = t.Upgraded, t.Voters, fmt.Sprintf("%.1f", t.MoodAverage())
 	page.VotingOpen = rec.GetString("status") == "published" && m.deps.Now().Before(v.VotesClose)
 	if e.Auth != nil {
 		page.Upgraded = m.r.Upgraded(e.Auth.Id, id)

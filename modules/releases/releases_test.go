@@ -282,12 +282,12 @@ func TestBallotRefusals(t *testing.T) {
 	if n, _ := e.app.CountRecords(Ballots); n != 0 {
 		t.Fatalf("refused ballots stored %d rows", n)
 	}
-	first, err := e.r.Vote(fan, rel.Id, BallotIn{Mood: 5, Loved: items[1].Id})
-	if err != nil || !first {
-		t.Fatalf("a good ballot: %v, first %v", err, first)
+	v, err := e.r.Vote(fan, rel.Id, BallotIn{Mood: 5, Loved: items[1].Id})
+	if err != nil || !v.First || v.Tally.Voters != 1 || v.Tally.Mood[4] != 1 {
+		t.Fatalf("a good ballot: %v, %+v", err, v)
 	}
-	if first, err := e.r.Vote(fan, rel.Id, BallotIn{Mood: 3, Weakest: items[1].Id}); err != nil || first {
-		t.Fatalf("changing it: %v, first %v", err, first)
+	if v, err := e.r.Vote(fan, rel.Id, BallotIn{Mood: 3, Weakest: items[1].Id}); err != nil || v.First || v.Tally.Mood != [5]int{0, 0, 1, 0, 0} {
+		t.Fatalf("changing it: %v, %+v", err, v)
 	}
 	if got, _ := e.r.Ballot(fan.Id, rel.Id); got.Mood != 3 || got.Weakest != items[1].Id || got.Loved != "" {
 		t.Errorf("the changed ballot = %+v", got)
@@ -332,11 +332,11 @@ func TestOneBallotPerMemberUnderConcurrency(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				first, err := e.r.Vote(m, rel.Id, BallotIn{Mood: 1 + i%5, Loved: items[i%2].Id})
+				v, err := e.r.Vote(m, rel.Id, BallotIn{Mood: 1 + i%5, Loved: items[i%2].Id})
 				if err != nil {
 					t.Error(err)
 				}
-				if first {
+				if v.First {
 					mu.Lock()
 					firsts++
 					mu.Unlock()
@@ -349,8 +349,29 @@ func TestOneBallotPerMemberUnderConcurrency(t *testing.T) {
 		t.Fatalf("%d ballots, %d counted first, want %d of each", n, firsts, len(members))
 	}
 	tally, _ := e.r.Tally(rel.Id)
-	if tally.Voters != len(members) || tally.Loved[items[0].Id]+tally.Loved[items[1].Id] != len(members) {
-		t.Errorf("tally = %+v", tally)
+	moods := 0
+	for _, n := range tally.Mood {
+		moods += n
+	}
+	if tally.Voters != len(members) || tally.Upgraded != len(members) || moods != len(members) ||
+		tally.Loved[items[0].Id]+tally.Loved[items[1].Id] != len(members) {
+		t.Errorf("tally = %+v, want every count at %d", tally, len(members))
+	}
+	// the counters agree with the ballots as they stand
+	var stored [5]int
+	for _, m := range members {
+		b, _ := e.r.Ballot(m.Id, rel.Id)
+		stored[b.Mood-1]++
+	}
+	if stored != tally.Mood {
+		t.Errorf("mood counters %v, ballots say %v", tally.Mood, stored)
+	}
+	// a member who deletes their account takes their ballot and upgrade along
+	if err := e.app.Delete(members[0]); err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := e.r.Tally(rel.Id); after.Voters != len(members)-1 || after.Upgraded != len(members)-1 {
+		t.Errorf("after a member left: voters %d upgraded %d, want %d", after.Voters, after.Upgraded, len(members)-1)
 	}
 }
 

@@ -1,15 +1,17 @@
-package forum
+// Package viewcache keeps rendered views for a short time, for the pages a
+// crowd opens at once (a hot topic, a release at Friday 17:00).
+package viewcache
 
 import (
 	"sync"
 	"time"
 )
 
-// viewCache keeps rendered views for a short time. A key carries everything
+// Cache keeps rendered views for a short time. A key carries everything
 // the view depends on (a topic's counters and last change, the language), so
 // a write never serves a stale view past ttl; the ttl bounds what the key
 // cannot see (an author renaming themselves).
-type viewCache[V any] struct {
+type Cache[V any] struct {
 	mu  sync.Mutex
 	ttl time.Duration
 	max int
@@ -22,11 +24,14 @@ type cacheEntry[V any] struct {
 	expires time.Time
 }
 
-func newViewCache[V any](ttl time.Duration, max int, now func() time.Time) *viewCache[V] {
-	return &viewCache[V]{ttl: ttl, max: max, now: now, m: map[string]cacheEntry[V]{}}
+// New returns a cache whose entries live ttl (on the clock now), at most max
+// of them.
+func New[V any](ttl time.Duration, max int, now func() time.Time) *Cache[V] {
+	return &Cache[V]{ttl: ttl, max: max, now: now, m: map[string]cacheEntry[V]{}}
 }
 
-func (c *viewCache[V]) get(key string) (V, bool) {
+// Get returns the view under key, if it has not expired.
+func (c *Cache[V]) Get(key string) (V, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.m[key]
@@ -37,7 +42,8 @@ func (c *viewCache[V]) get(key string) (V, bool) {
 	return e.v, true
 }
 
-func (c *viewCache[V]) put(key string, v V) {
+// Put keeps v under key for the ttl.
+func (c *Cache[V]) Put(key string, v V) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.m) >= c.max {
