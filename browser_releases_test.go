@@ -117,6 +117,17 @@ func TestBrowserReleases(t *testing.T) {
 	if banner := text(t, ctx, `.alert-warn`); !strings.Contains(banner, "draft") {
 		t.Errorf("after saving: banner %q, want the draft notice", banner)
 	}
+	for _, page := range []struct{ path, wait, name string }{
+		{"/releases/testers/admin?product=orange-os&lang=en", `.applicants`, "release-testers-admin"},
+		{"/releases/plan/edit?product=orange-os&lang=zh-CN", `#themes`, "release-plan-edit-zh"},
+		{"/releases/new?lang=zh-CN", `#version`, "release-compose-zh"},
+		{"/?lang=zh-CN", `.release-home`, "release-home-zh"},
+	} {
+		if err := chromedp.Do(ctx, chromedp.Navigate(base+page.path), chromedp.WaitVisible(page.wait)); err != nil {
+			t.Fatalf("open %s: %v", page.path, err)
+		}
+		shot(t, ctx, page.name)
+	}
 }
 
 // svgText reads the text of an SVG element (it has no innerText).
