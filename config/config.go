@@ -16,6 +16,7 @@ import (
 
 	"github.com/canyu/canyu/modules/forum"
 	"github.com/canyu/canyu/modules/live"
+	"github.com/canyu/canyu/modules/meetups"
 	"github.com/canyu/canyu/modules/members"
 	"github.com/canyu/canyu/modules/notify"
 	"github.com/canyu/canyu/modules/plugins"
@@ -41,6 +42,7 @@ type Config struct {
 	Forum    forum.Config    `mapstructure:"forum"`
 	Sales    sales.Config    `mapstructure:"sales"`
 	Releases releases.Config `mapstructure:"releases"`
+	Meetups  meetups.Config  `mapstructure:"meetups"`
 }
 
 // AppConfig holds process-wide settings.
@@ -88,6 +90,7 @@ func Default() Config {
 		Forum:    forum.DefaultConfig(),
 		Sales:    sales.DefaultConfig(),
 		Releases: releases.DefaultConfig(),
+		Meetups:  meetups.DefaultConfig(),
 	}
 }
 
@@ -164,6 +167,9 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("config: %w", err))
 	}
 	if err := c.Releases.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("config: %w", err))
+	}
+	if err := c.Meetups.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("config: %w", err))
 	}
 	return errors.Join(errs...)

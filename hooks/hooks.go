@@ -17,6 +17,7 @@ package hooks
 
 import (
 	"reflect"
+	"time"
 
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/hook"
@@ -86,6 +87,9 @@ type Events struct {
 	// TesterAdmitted fires after staff admitted a member to a product's
 	// tester programme.
 	TesterAdmitted *Event[*TesterEvent]
+	// MeetupAttended fires after a member's ticket was checked in at an
+	// event's door.
+	MeetupAttended *Event[*MeetupEvent]
 
 	// Notify and Digest are requests between modules, not events of the
 	// catalogue (plugins and webhooks do not see them).
@@ -194,6 +198,7 @@ func New() *Events {
 	ev.ReleasePublished = define(ev, "release.published", after, "a release was published; its items name the needs it answers", releasePayload)
 	ev.ReleaseVoted = define(ev, "release.voted", after, "a member who upgraded cast their Popcorn ballot on a release", releasePayload)
 	ev.TesterAdmitted = define(ev, "tester.admitted", after, "staff admitted a member to a product's tester programme", testerPayload)
+	ev.MeetupAttended = define(ev, "meetup.attended", after, "a member's ticket was checked in at an event's door", meetupPayload)
 	ev.Notify = &hook.Hook[*NotifyEvent]{}
 	ev.Digest = &hook.Hook[*DigestEvent]{}
 	ev.name()
@@ -331,6 +336,21 @@ type TesterEvent struct {
 
 func testerPayload(e *TesterEvent) Payload {
 	return Payload{"member": Payload{"id": e.Member}, "product": e.Product, "wave": e.Wave}
+}
+
+// MeetupEvent carries a member at an event: Kind is official, club, gala or
+// launch; Club is the club's slug for a club meetup.
+type MeetupEvent struct {
+	hook.Event
+	App                   core.App
+	ID, Title, Kind, Club string // the event
+	Member                string
+	Starts                time.Time
+}
+
+func meetupPayload(e *MeetupEvent) Payload {
+	return Payload{"event": Payload{"id": e.ID, "title": e.Title, "kind": e.Kind, "club": e.Club, "starts": e.Starts.UTC()},
+		"member": Payload{"id": e.Member}}
 }
 
 // NeedEvent carries a request or bug whose status changed.

@@ -109,6 +109,7 @@ func TestListenCoversTheCatalogue(t *testing.T) {
 	ev.ReleasePublished.Trigger(&ReleaseEvent{App: app, Release: "r", Version: "2.4.0", Topics: []string{"t"}})
 	ev.ReleaseVoted.Trigger(&ReleaseEvent{App: app, Release: "r", Member: "m"})
 	ev.TesterAdmitted.Trigger(&TesterEvent{App: app, Member: "m", Product: "p"})
+	ev.MeetupAttended.Trigger(&MeetupEvent{App: app, ID: "e", Member: "m"})
 	var want []string
 	for _, info := range ev.Catalogue() {
 		want = append(want, info.Key)
@@ -130,7 +131,7 @@ func TestCatalogueNamesEveryEvent(t *testing.T) {
 		names[info.Name] = true
 	}
 	for _, want := range []string{"MemberSignedUp", "MemberSignedOut", "PhoneBinding", "PhoneBound", "NeedStatusChanged", "SaleReserved", "SaleOrdered",
-		"ReleasePublished", "ReleaseVoted", "TesterAdmitted"} {
+		"ReleasePublished", "ReleaseVoted", "TesterAdmitted", "MeetupAttended"} {
 		if !names[want] {
 			t.Errorf("%s is not in the catalogue", want)
 		}

@@ -6,6 +6,7 @@
 package platform
 
 import (
+	"sync"
 	"time"
 
 	"github.com/pocketbase/pocketbase/core"
@@ -49,4 +50,18 @@ type Deps struct {
 	Live Publisher
 	// AppName and PublicURL name and locate the site (emails, cards, feeds).
 	AppName, PublicURL string
+}
+
+// Fresh orders a module's live publications: each reads its values after
+// the write it follows and publishes them, one at a time, so the last value
+// a channel carries is the latest. (Two writes committed in one order can
+// otherwise publish in the other, and a counter then rests on a stale
+// number.) The zero value is ready.
+type Fresh struct{ mu sync.Mutex }
+
+// Do runs read-and-publish under the lock.
+func (f *Fresh) Do(readAndPublish func()) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	readAndPublish()
 }

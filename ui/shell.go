@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -96,6 +97,7 @@ type Shell struct {
 	nav      []NavItem
 	links    []MemberLink
 	sections []HomeSection
+	profile  []ProfileSection
 	assets   map[string]string // file name -> content hash
 	assetFS  map[string]assetFile
 	limits   LimitsConfig
@@ -296,6 +298,47 @@ func (s *Shell) AddMemberLink(l MemberLink) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.links = append(s.links, l)
+}
+
+// ProfileSection is a block of a member's profile page owned by a module:
+// a page template defining "section" and the data it renders for the member
+// shown (nil data: the block is left out for that member).
+type ProfileSection struct {
+	Page  string
+	Order int
+	Data  func(e *core.RequestEvent, member *core.Record) (any, error)
+}
+
+// AddProfileSection adds a block to members' profile pages.
+func (s *Shell) AddProfileSection(sec ProfileSection) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.profile = append(s.profile, sec)
+	slices.SortStableFunc(s.profile, func(a, b ProfileSection) int { return a.Order - b.Order })
+}
+
+// ProfileSections renders the modules' blocks of member's profile page (the
+// accounts module puts them on the page).
+func (s *Shell) ProfileSections(e *core.RequestEvent, member *core.Record) ([]template.HTML, error) {
+	s.mu.RLock()
+	secs := slices.Clone(s.profile)
+	s.mu.RUnlock()
+	var out []template.HTML
+	for _, sec := range secs {
+		data, err := sec.Data(e, member)
+		if err != nil {
+			return nil, err
+		}
+		if data == nil || reflect.ValueOf(data).Kind() == reflect.Pointer && reflect.ValueOf(data).IsNil() {
+			continue
+		}
+		html, err := s.Fragment(e, sec.Page, "section", data)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, html)
+	}
+	return out, nil
 }
 
 // AddHomeSection adds a block to the home page.

@@ -89,6 +89,7 @@ type Forum struct {
 	now    func() time.Time
 	pub    platform.Publisher
 	events *hooks.Events
+	fresh  platform.Fresh // the "me too" counters publish their latest value
 	// the limits of brand-new accounts
 	newAge    time.Duration
 	newPerDay int
@@ -359,7 +360,12 @@ func (f *Forum) MeToo(member *core.Record, topicID string, on bool) (int, error)
 	if err != nil {
 		return 0, fmt.Errorf("forum: me too: %w", err)
 	}
-	f.publishTopic(t, map[string]any{"metoo": count})
+	f.fresh.Do(func() {
+		var now int
+		if err := f.app.DB().Select("metoo_count").From(Topics).Where(dbx.HashExp{"id": t.Id}).Row(&now); err == nil {
+			f.publishTopic(t, map[string]any{"metoo": now})
+		}
+	})
 	return count, nil
 }
 

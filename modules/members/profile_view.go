@@ -3,6 +3,7 @@ package members
 import (
 	"database/sql"
 	"errors"
+	"html/template"
 	"net/http"
 	"strconv"
 	"time"
@@ -48,6 +49,8 @@ type ProfileView struct {
 	Card  MemberCard
 	IsMe  bool
 	Years int
+	// Sections are the other modules' blocks (honours, clubs, badges).
+	Sections []template.HTML
 }
 
 func (m *Module) profileView(e *core.RequestEvent) error {
@@ -59,6 +62,9 @@ func (m *Module) profileView(e *core.RequestEvent) error {
 	}
 	c := card(r)
 	v := ProfileView{Card: c, IsMe: e.Auth != nil && e.Auth.Id == r.Id, Years: int(m.deps.Now().Sub(c.Joined).Hours() / (24 * 365))}
+	if v.Sections, err = m.deps.UI.ProfileSections(e, r); err != nil {
+		return err
+	}
 	return m.deps.UI.Render(e, http.StatusOK, "members/profile", v)
 }
 

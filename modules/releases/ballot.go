@@ -125,11 +125,15 @@ func (r *Release) Vote(member *core.Record, release string, in BallotIn) (Voted,
 	if err != nil {
 		return Voted{}, fmt.Errorf("releases: vote: %w", err)
 	}
-	t, err := r.Tally(release)
+	var t Tally
+	r.fresh.Do(func() {
+		if t, err = r.Tally(release); err == nil {
+			r.pub.Publish("release:"+release, t.Live())
+		}
+	})
 	if err != nil {
 		return Voted{}, err
 	}
-	r.pub.Publish("release:"+release, t.Live())
 	if first {
 		var ballot string
 		_ = r.app.DB().NewQuery("SELECT id FROM " + Ballots + " WHERE release = {:r} AND member = {:m}").Bind(params).Row(&ballot)

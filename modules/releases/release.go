@@ -77,6 +77,7 @@ type Release struct {
 	events *hooks.Events
 	pub    platform.Publisher
 	loc    *time.Location // where releases are scheduled
+	fresh  platform.Fresh
 }
 
 // Draft is what staff compose.
@@ -536,12 +537,13 @@ func (r *Release) Upgrade(member *core.Record, release string) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("releases: upgrade: %w", err)
 	}
-	t, err := r.Tally(release)
-	if err != nil {
-		return 0, err
-	}
-	r.pub.Publish("release:"+release, t.Live())
-	return t.Upgraded, nil
+	var t Tally
+	r.fresh.Do(func() {
+		if t, err = r.Tally(release); err == nil {
+			r.pub.Publish("release:"+release, t.Live())
+		}
+	})
+	return t.Upgraded, err
 }
 
 // ItemsOf returns a release's items in order.
