@@ -3,6 +3,7 @@ package main
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/pocketbase/dbx"
@@ -48,9 +49,10 @@ func TestBrowserMeetups(t *testing.T) {
 	if len(code) != 26 {
 		t.Fatalf("ticket code %q", code)
 	}
-	loaded, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector(".ticket-qr").naturalWidth > 200`))
-	if err != nil || !loaded {
-		t.Errorf("the QR image did not load (%v)", err)
+	// the QR code is an image the server draws: wait for it to arrive
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(() => { const i = document.querySelector(".ticket-qr"); return i.complete && i.naturalWidth > 200 })()`,
+		chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		t.Errorf("the QR image did not load: %v", err)
 	}
 	shot(t, ctx, "meetup-ticket")
 
