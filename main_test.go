@@ -176,6 +176,11 @@ func TestModulesCanBeSwitchedOff(t *testing.T) {
 				t.Fatalf("module %s has no config section %q with an enabled switch", name, name)
 			}
 			section.FieldByName("Enabled").SetBool(false)
+			// a module's pages live under /<name>, or under the paths it names
+			paths := []string{"/" + name}
+			if p, ok := mod.(interface{ Paths() []string }); ok {
+				paths = p.Paths()
+			}
 			app, mods, base := newSiteWith(t, cfg)
 			for _, m := range mods.List {
 				if m.Name() == name {
@@ -197,8 +202,10 @@ func TestModulesCanBeSwitchedOff(t *testing.T) {
 					t.Errorf("%s without %s reached only %v", who, name, pages)
 				}
 				for _, p := range pages {
-					if strings.HasPrefix(p, "/"+name+"/") || p == "/"+name {
-						t.Errorf("%s without %s still reaches %s", who, name, p)
+					for _, prefix := range paths {
+						if strings.HasPrefix(p, prefix+"/") || p == prefix || strings.HasPrefix(p, prefix+"?") {
+							t.Errorf("%s without %s still reaches %s", who, name, p)
+						}
 					}
 				}
 			}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/canyu/canyu/config"
 	"github.com/canyu/canyu/hooks"
+	"github.com/canyu/canyu/modules/belonging"
 	"github.com/canyu/canyu/modules/forum"
 	"github.com/canyu/canyu/modules/live"
 	"github.com/canyu/canyu/modules/meetups"
@@ -73,6 +74,7 @@ func wire(app core.App, cfg config.Config, o Overrides) (*Modules, error) {
 	mods.add(cfg.Sales.Enabled, func() platform.Module { return sales.New(cfg.Sales, sales.Deps{Deps: p}) })
 	mods.add(cfg.Releases.Enabled, func() platform.Module { return releases.New(cfg.Releases, p) })
 	mods.add(cfg.Meetups.Enabled, func() platform.Module { return meetups.New(cfg.Meetups, p) })
+	mods.add(cfg.Belonging.Enabled, func() platform.Module { return belonging.New(cfg.Belonging, p) })
 	mods.add(cfg.Plugins.Enabled, func() platform.Module { return plugins.New(cfg.Plugins, p) })
 	mods.add(cfg.Webhooks.Enabled, func() platform.Module { return webhooks.New(cfg.Webhooks, p) })
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/viper"
 
+	"github.com/canyu/canyu/modules/belonging"
 	"github.com/canyu/canyu/modules/forum"
 	"github.com/canyu/canyu/modules/live"
 	"github.com/canyu/canyu/modules/meetups"
@@ -31,18 +32,19 @@ const EnvPrefix = "CANYU"
 
 // Config is the whole configuration of one Canyu process.
 type Config struct {
-	App      AppConfig       `mapstructure:"app"`
-	UI       ui.Config       `mapstructure:"ui"`
-	Limits   ui.LimitsConfig `mapstructure:"limits"`
-	Members  members.Config  `mapstructure:"members"`
-	Notify   notify.Config   `mapstructure:"notify"`
-	Live     live.Config     `mapstructure:"live"`
-	Webhooks webhooks.Config `mapstructure:"webhooks"`
-	Plugins  plugins.Config  `mapstructure:"plugins"`
-	Forum    forum.Config    `mapstructure:"forum"`
-	Sales    sales.Config    `mapstructure:"sales"`
-	Releases releases.Config `mapstructure:"releases"`
-	Meetups  meetups.Config  `mapstructure:"meetups"`
+	App       AppConfig        `mapstructure:"app"`
+	UI        ui.Config        `mapstructure:"ui"`
+	Limits    ui.LimitsConfig  `mapstructure:"limits"`
+	Members   members.Config   `mapstructure:"members"`
+	Notify    notify.Config    `mapstructure:"notify"`
+	Live      live.Config      `mapstructure:"live"`
+	Webhooks  webhooks.Config  `mapstructure:"webhooks"`
+	Plugins   plugins.Config   `mapstructure:"plugins"`
+	Forum     forum.Config     `mapstructure:"forum"`
+	Sales     sales.Config     `mapstructure:"sales"`
+	Releases  releases.Config  `mapstructure:"releases"`
+	Meetups   meetups.Config   `mapstructure:"meetups"`
+	Belonging belonging.Config `mapstructure:"belonging"`
 }
 
 // AppConfig holds process-wide settings.
@@ -80,17 +82,18 @@ func Default() Config {
 			GCPercent:     400,
 			DBConnections: 16,
 		},
-		UI:       ui.DefaultConfig(),
-		Limits:   ui.DefaultLimitsConfig(),
-		Members:  members.DefaultConfig(),
-		Notify:   notify.DefaultConfig(),
-		Live:     live.DefaultConfig(),
-		Webhooks: webhooks.DefaultConfig(),
-		Plugins:  plugins.DefaultConfig(),
-		Forum:    forum.DefaultConfig(),
-		Sales:    sales.DefaultConfig(),
-		Releases: releases.DefaultConfig(),
-		Meetups:  meetups.DefaultConfig(),
+		UI:        ui.DefaultConfig(),
+		Limits:    ui.DefaultLimitsConfig(),
+		Members:   members.DefaultConfig(),
+		Notify:    notify.DefaultConfig(),
+		Live:      live.DefaultConfig(),
+		Webhooks:  webhooks.DefaultConfig(),
+		Plugins:   plugins.DefaultConfig(),
+		Forum:     forum.DefaultConfig(),
+		Sales:     sales.DefaultConfig(),
+		Releases:  releases.DefaultConfig(),
+		Meetups:   meetups.DefaultConfig(),
+		Belonging: belonging.DefaultConfig(),
 	}
 }
 
@@ -170,6 +173,9 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("config: %w", err))
 	}
 	if err := c.Meetups.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("config: %w", err))
+	}
+	if err := c.Belonging.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("config: %w", err))
 	}
 	return errors.Join(errs...)

@@ -90,6 +90,16 @@ type Events struct {
 	// MeetupAttended fires after a member's ticket was checked in at an
 	// event's door.
 	MeetupAttended *Event[*MeetupEvent]
+	// TopicCreated fires after a member's new topic is stored.
+	TopicCreated *Event[*TopicEvent]
+	// MeTooPressed fires after a member pressed "me too" on a request or
+	// bug for the first time (pressing again after taking it back does not
+	// fire it twice for the same pair: Source is stable).
+	MeTooPressed *Event[*TopicEvent]
+	// SalePaid fires after an order was paid: the verified purchase.
+	SalePaid *Event[*SaleEvent]
+	// BadgeAwarded fires after a member received a badge.
+	BadgeAwarded *Event[*BadgeEvent]
 
 	// Notify and Digest are requests between modules, not events of the
 	// catalogue (plugins and webhooks do not see them).
@@ -101,6 +111,13 @@ type Events struct {
 	Notify *hook.Hook[*NotifyEvent]
 	// Digest gathers what modules add to a member's digest email.
 	Digest *hook.Hook[*DigestEvent]
+	// Perks asks whether a member holds a perk ("veteran_sessions": may buy in
+	// a veteran session before the account is old enough). The belonging
+	// module answers; with it off nobody does and the perk is refused.
+	Perks *hook.Hook[*PerkQuestion]
+	// Titles asks for the titles shown beside members' names; the
+	// belonging module answers (account age, or a badge a member chose).
+	Titles *hook.Hook[*TitlesQuestion]
 
 	all   []entry
 	kinds []NotificationKind
@@ -199,8 +216,14 @@ func New() *Events {
 	ev.ReleaseVoted = define(ev, "release.voted", after, "a member who upgraded cast their Popcorn ballot on a release", releasePayload)
 	ev.TesterAdmitted = define(ev, "tester.admitted", after, "staff admitted a member to a product's tester programme", testerPayload)
 	ev.MeetupAttended = define(ev, "meetup.attended", after, "a member's ticket was checked in at an event's door", meetupPayload)
+	ev.TopicCreated = define(ev, "topic.created", after, "a member started a topic", topicPayload)
+	ev.MeTooPressed = define(ev, "need.me_too", after, "a member pressed \"me too\" on a request or bug", topicPayload)
+	ev.SalePaid = define(ev, "sale.paid", after, "an order was paid: a verified purchase", salePayload)
+	ev.BadgeAwarded = define(ev, "badge.awarded", after, "a member received a badge", badgePayload)
 	ev.Notify = &hook.Hook[*NotifyEvent]{}
 	ev.Digest = &hook.Hook[*DigestEvent]{}
+	ev.Perks = &hook.Hook[*PerkQuestion]{}
+	ev.Titles = &hook.Hook[*TitlesQuestion]{}
 	ev.name()
 	return ev
 }
@@ -261,11 +284,13 @@ func (ev *Events) Listen(fn Listener) {
 }
 
 // SaleEvent carries a reservation (Number) or an order (Order, Quantity,
-// AmountCents, FCode: whether an F-code paid for the right to buy).
+// AmountCents, FCode: whether an F-code paid for the right to buy). A paid
+// order (SalePaid) also names its Product.
 type SaleEvent struct {
 	hook.Event
 	App         core.App
 	Sale        string
+	Product     string
 	Member      string
 	Number      int64
 	Answer      string
@@ -277,6 +302,9 @@ type SaleEvent struct {
 
 func salePayload(e *SaleEvent) Payload {
 	p := Payload{"sale": e.Sale, "member": Payload{"id": e.Member}}
+	if e.Product != "" {
+		p["product"] = e.Product
+	}
 	if e.Order != "" {
 		p["order"] = Payload{"id": e.Order, "quantity": e.Quantity, "amount_cents": e.AmountCents, "fcode": e.FCode}
 	} else {
@@ -351,6 +379,81 @@ type MeetupEvent struct {
 func meetupPayload(e *MeetupEvent) Payload {
 	return Payload{"event": Payload{"id": e.ID, "title": e.Title, "kind": e.Kind, "club": e.Club, "starts": e.Starts.UTC()},
 		"member": Payload{"id": e.Member}}
+}
+
+// TopicEvent carries a forum topic: a new one (Member is its author) or one
+// a member pressed "me too" on (Member pressed it; Source is the same for a
+// member and a topic however often it is pressed).
+type TopicEvent struct {
+	hook.Event
+	App                       core.App
+	Topic, Board, Kind, Title string
+	// Author wrote the topic; Member acted (the author for a new topic).
+	Author, Member string
+	Source         string
+}
+
+func topicPayload(e *TopicEvent) Payload {
+	return Payload{"topic": Payload{"id": e.Topic, "board": e.Board, "kind": e.Kind, "title": e.Title, "author": e.Author},
+		"member": Payload{"id": e.Member}}
+}
+
+// BadgeEvent carries a badge a member received (Year for a year's medal).
+type BadgeEvent struct {
+	hook.Event
+	App               core.App
+	Badge, Name, Kind string
+	Year              int
+	Member            string
+}
+
+func badgePayload(e *BadgeEvent) Payload {
+	b := Payload{"slug": e.Badge, "name": e.Name, "kind": e.Kind}
+	if e.Year > 0 {
+		b["year"] = e.Year
+	}
+	return Payload{"badge": b, "member": Payload{"id": e.Member}}
+}
+
+// PerkQuestion asks whether Member holds Perk; a handler sets Granted.
+type PerkQuestion struct {
+	hook.Event
+	App     core.App
+	Member  string
+	Perk    string
+	Granted bool
+}
+
+// HasPerk asks the Perks question (false when nobody answers).
+func (ev *Events) HasPerk(app core.App, member, perk string) bool {
+	q := &PerkQuestion{App: app, Member: member, Perk: perk}
+	if err := ev.Perks.Trigger(q); err != nil {
+		app.Logger().Error("hooks: perks", "perk", perk, "error", err)
+		return false
+	}
+	return q.Granted
+}
+
+// TitlesQuestion asks for the titles of Members in Lang; a handler fills
+// Titles (member id -> title).
+type TitlesQuestion struct {
+	hook.Event
+	App     core.App
+	Members []string
+	Lang    string
+	Titles  map[string]string
+}
+
+// TitlesOf asks the Titles question; the map is empty when nobody answers.
+func (ev *Events) TitlesOf(app core.App, lang string, members ...string) map[string]string {
+	q := &TitlesQuestion{App: app, Members: members, Lang: lang, Titles: map[string]string{}}
+	if len(members) == 0 {
+		return q.Titles
+	}
+	if err := ev.Titles.Trigger(q); err != nil {
+		app.Logger().Error("hooks: titles", "error", err)
+	}
+	return q.Titles
 }
 
 // NeedEvent carries a request or bug whose status changed.

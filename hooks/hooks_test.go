@@ -110,6 +110,10 @@ func TestListenCoversTheCatalogue(t *testing.T) {
 	ev.ReleaseVoted.Trigger(&ReleaseEvent{App: app, Release: "r", Member: "m"})
 	ev.TesterAdmitted.Trigger(&TesterEvent{App: app, Member: "m", Product: "p"})
 	ev.MeetupAttended.Trigger(&MeetupEvent{App: app, ID: "e", Member: "m"})
+	ev.TopicCreated.Trigger(&TopicEvent{App: app, Topic: "t", Author: "m", Member: "m"})
+	ev.MeTooPressed.Trigger(&TopicEvent{App: app, Topic: "t", Author: "a", Member: "m"})
+	ev.SalePaid.Trigger(&SaleEvent{App: app, Sale: "s", Product: "p", Member: "m", Order: "o", Quantity: 1})
+	ev.BadgeAwarded.Trigger(&BadgeEvent{App: app, Badge: "first-post", Member: "m"})
 	var want []string
 	for _, info := range ev.Catalogue() {
 		want = append(want, info.Key)
@@ -131,7 +135,7 @@ func TestCatalogueNamesEveryEvent(t *testing.T) {
 		names[info.Name] = true
 	}
 	for _, want := range []string{"MemberSignedUp", "MemberSignedOut", "PhoneBinding", "PhoneBound", "NeedStatusChanged", "SaleReserved", "SaleOrdered",
-		"ReleasePublished", "ReleaseVoted", "TesterAdmitted", "MeetupAttended"} {
+		"ReleasePublished", "ReleaseVoted", "TesterAdmitted", "MeetupAttended", "TopicCreated", "MeTooPressed", "SalePaid", "BadgeAwarded"} {
 		if !names[want] {
 			t.Errorf("%s is not in the catalogue", want)
 		}
@@ -170,5 +174,25 @@ func TestShippedPayloadNamesTheRelease(t *testing.T) {
 	ev.NeedStatusChanged.Trigger(&NeedEvent{App: app, Topic: topic, From: "new", To: "planned"})
 	if _, ok := got["release"]; ok {
 		t.Errorf("a change to planned carries a release: %v", got)
+	}
+}
+
+// TestQuestionsWithoutAnswer: with nobody answering, a perk is refused and
+// no member has a title.
+func TestQuestionsWithoutAnswer(t *testing.T) {
+	app := newApp(t)
+	ev := New()
+	if ev.HasPerk(app, "m", "veteran_sessions") {
+		t.Error("a perk nobody grants is granted")
+	}
+	if got := ev.TitlesOf(app, "en", "m"); len(got) != 0 {
+		t.Errorf("titles nobody gives = %v", got)
+	}
+	ev.Perks.BindFunc(func(q *PerkQuestion) error {
+		q.Granted = q.Member == "vip" && q.Perk == "veteran_sessions"
+		return q.Next()
+	})
+	if !ev.HasPerk(app, "vip", "veteran_sessions") || ev.HasPerk(app, "m", "veteran_sessions") {
+		t.Error("the perk's answer is not the handler's")
 	}
 }

@@ -240,8 +240,12 @@ func (f *Forum) CreateTopic(member *core.Record, in NewTopic) (*core.Record, err
 		for _, v := range fields {
 			text += "\n" + v
 		}
-		_, err := f.notifyMentions(tx, member, t.Id, text)
-		return err
+		if _, err := f.notifyMentions(tx, member, t.Id, text); err != nil {
+			return err
+		}
+		hooks.TriggerAfterCommit(tx, f.events.TopicCreated, &hooks.TopicEvent{App: f.app, Topic: t.Id, Board: board.GetString("slug"),
+			Kind: in.Kind, Title: title, Author: member.Id, Member: member.Id, Source: "topic:" + t.Id})
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("forum: create topic: %w", err)
@@ -349,8 +353,13 @@ func (f *Forum) MeToo(member *core.Record, topicID string, on bool) (int, error)
 		} else {
 			q = "DELETE FROM " + MeToos + " WHERE topic = {:t} AND member = {:m}"
 		}
-		if _, err := tx.DB().NewQuery(q).Bind(p).Execute(); err != nil {
+		res, err := tx.DB().NewQuery(q).Bind(p).Execute()
+		if err != nil {
 			return err
+		}
+		if n, _ := res.RowsAffected(); on && n == 1 && t.GetString("author") != member.Id {
+			hooks.TriggerAfterCommit(tx, f.events.MeTooPressed, &hooks.TopicEvent{App: f.app, Topic: t.Id, Kind: t.GetString("kind"),
+				Title: t.GetString("title"), Author: t.GetString("author"), Member: member.Id, Source: "metoo:" + t.Id + ":" + member.Id})
 		}
 		if _, err := tx.DB().NewQuery("UPDATE " + Topics + " SET metoo_count = (SELECT COUNT(*) FROM " + MeToos + " WHERE topic = {:t}) WHERE id = {:t}").Bind(p).Execute(); err != nil {
 			return err

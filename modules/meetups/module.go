@@ -44,6 +44,9 @@ func New(cfg Config, deps Deps) *Module {
 // Name returns "meetups".
 func (mod *Module) Name() string { return "meetups" }
 
+// Paths are where the module's pages live.
+func (mod *Module) Paths() []string { return []string{"/meetups", "/clubs"} }
+
 // Meetups returns the domain logic (available after Register).
 func (mod *Module) Meetups() *Meetups { return mod.m }
 

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"embed"
+	"sync"
 	"time"
 
 	"github.com/pocketbase/pocketbase/core"
@@ -25,6 +26,9 @@ type Module struct {
 	settings ui.Budget
 	kick     chan struct{}
 	stop     chan struct{}
+	// sending is held while the sender runs: the app's end waits for it, so
+	// a batch never runs on a closed database
+	sending sync.WaitGroup
 }
 
 // Bell is the top bar's notification icon.
@@ -82,6 +86,7 @@ func (m *Module) Register(app core.App) error {
 	})
 	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
 		m.deps.UI.Mount(se.Router, m.routes())
+		m.sending.Add(1)
 		go m.sender(app)
 		return se.Next()
 	})
@@ -91,6 +96,7 @@ func (m *Module) Register(app core.App) error {
 		default:
 			close(m.stop)
 		}
+		m.sending.Wait()
 		return e.Next()
 	})
 	return nil
@@ -106,6 +112,7 @@ func (m *Module) wake() {
 
 // sender sends immediate emails when woken, until the app stops.
 func (m *Module) sender(app core.App) {
+	defer m.sending.Done()
 	for {
 		select {
 		case <-m.stop:

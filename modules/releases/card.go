@@ -9,6 +9,7 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 
 	"github.com/canyu/canyu/modules/internal/card"
+	"github.com/canyu/canyu/modules/internal/chart"
 )
 
 // card: GET /releases/{id}/card.png, the release as an image for link
@@ -59,7 +60,7 @@ func (m *Module) drawCard(e *core.RequestEvent, v ReleaseView) ([]byte, error) {
 		if i == 4 {
 			break
 		}
-		line := clipLabel(it.Text, 90)
+		line := chart.Clip(it.Text, 90)
 		if !card.Covers(text, line) {
 			continue
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 
 	"github.com/canyu/canyu/modules/internal/access"
+	"github.com/canyu/canyu/modules/internal/chart"
 	"github.com/canyu/canyu/ui"
 )
 
@@ -274,7 +275,7 @@ func (m *Module) releasePage(e *core.RequestEvent, id string) (*ReleasePage, err
 	page.OG = OpenGraph{Title: v.Product.Name + " " + v.Version + " · " + v.Title, URL: base + "/releases/" + id,
 		Image: base + "/releases/" + id + "/card.png"}
 	for _, it := range v.Recommended {
-		page.OG.Description = clipLabel(it.Text, 150)
+		page.OG.Description = chart.Clip(it.Text, 150)
 		break
 	}
 	return page, nil
@@ -386,7 +387,7 @@ type ResultsPage struct {
 	Release              ReleaseView
 	Voters               int
 	MoodAverage          string
-	Mood, Loved, Weakest BarChart
+	Mood, Loved, Weakest chart.BarChart
 	Next                 []WishView
 	VotingOpen, CanVote  bool
 }
@@ -419,7 +420,7 @@ func (m *Module) results(e *core.RequestEvent) error {
 	for i := range moodLabels {
 		moodLabels[i] = m.deps.UI.T(e, fmt.Sprintf("releases.mood_%d", i+1))
 	}
-	page.Mood = Bars(m.deps.UI.T(e, "releases.chart_mood"), moodLabels, t.Mood[:], -1)
+	page.Mood = chart.Bars(m.deps.UI.T(e, "releases.chart_mood"), moodLabels, t.Mood[:], -1)
 	page.Loved = m.itemBars(e, "releases.chart_loved", v.Items, t.Loved)
 	page.Weakest = m.itemBars(e, "releases.chart_weakest", v.Items, t.Weakest)
 	var topicIDs []string
@@ -444,7 +445,7 @@ func (m *Module) results(e *core.RequestEvent) error {
 
 // itemBars charts the ballots per item, the most named first (items no
 // ballot named are left out).
-func (m *Module) itemBars(e *core.RequestEvent, title string, items []ItemView, counts map[string]int) BarChart {
+func (m *Module) itemBars(e *core.RequestEvent, title string, items []ItemView, counts map[string]int) chart.BarChart {
 	type row struct {
 		label string
 		n     int
@@ -467,7 +468,7 @@ func (m *Module) itemBars(e *core.RequestEvent, title string, items []ItemView, 
 	for i, r := range rows {
 		labels[i], values[i] = r.label, r.n
 	}
-	return Bars(m.deps.UI.T(e, title), labels, values, 0)
+	return chart.Bars(m.deps.UI.T(e, title), labels, values, 0)
 }
 
 // AwardsPage is /releases/awards: each build's winners and the mood over
@@ -476,7 +477,7 @@ type AwardsPage struct {
 	Product  ProductView
 	Products []ProductView
 	Rows     []AwardRow
-	Mood     LineChart
+	Mood     chart.LineChart
 }
 
 // AwardRow is one build's Popcorn awards.
@@ -525,7 +526,7 @@ func (m *Module) awards(e *core.RequestEvent) error {
 		}
 	}
 	if len(moods) > 0 {
-		page.Mood = Line(m.deps.UI.T(e, "releases.chart_mood_time"), labels, moods, 1, 5)
+		page.Mood = chart.Line(m.deps.UI.T(e, "releases.chart_mood_time"), labels, moods, 1, 5)
 	}
 	return m.deps.UI.Render(e, http.StatusOK, "releases/awards", page)
 }
@@ -542,5 +543,5 @@ func (m *Module) topItem(release string, counts map[string]int) string {
 			best, text = n, m.md.Plain(it.GetString("text"))
 		}
 	}
-	return clipLabel(text, 80)
+	return chart.Clip(text, 80)
 }

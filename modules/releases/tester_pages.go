@@ -9,6 +9,7 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 
 	"github.com/canyu/canyu/modules/internal/access"
+	"github.com/canyu/canyu/modules/internal/chart"
 	"github.com/canyu/canyu/ui"
 )
 
@@ -119,7 +120,7 @@ type AdminPage struct {
 	Sort          string
 	Cap, Admitted int
 	NextWave      int
-	Funnel        BarChart
+	Funnel        chart.BarChart
 	Error         string
 }
 
@@ -146,7 +147,7 @@ func (m *Module) adminPage(e *core.RequestEvent, slug, sort string) (*AdminPage,
 		return nil, err
 	}
 	t := func(k string) string { return m.deps.UI.T(e, k) }
-	page.Funnel = Bars(t("releases.funnel_title"), []string{t("releases.funnel_applied"), t("releases.funnel_admitted"),
+	page.Funnel = chart.Bars(t("releases.funnel_title"), []string{t("releases.funnel_applied"), t("releases.funnel_admitted"),
 		t("releases.funnel_active"), t("releases.funnel_kept")}, []int{f.Applied, f.Admitted, f.Active, f.Kept}, -1)
 	return page, nil
 }

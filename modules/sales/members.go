@@ -195,16 +195,28 @@ func buyerOf(rec *core.Record) *buyer {
 // its rules for the member: staff-only sessions, a verified phone, the
 // account age. Reserving and buying both ask it; an F-code stands in for a
 // reservation, never for these rules.
-func eligible(b *buyer, info SaleInfo, now time.Time) error {
+//
+// A member whose account is too young for a veteran session may hold the
+// "veteran_sessions" perk (a VIP, by the belonging module's perks): perk is
+// asked then, and only then, so the hot path asks nobody.
+func eligible(b *buyer, info SaleInfo, now time.Time, perk func(member, name string) bool) error {
 	switch {
 	case info.StaffOnly && !b.Staff:
 		return ErrStaffOnly
 	case !b.PhoneVerified:
 		return ErrPhoneRequired
-	case info.MinAccountAge > 0 && now.Sub(b.Created) < info.MinAccountAge:
+	case info.MinAccountAge > 0 && now.Sub(b.Created) < info.MinAccountAge && (perk == nil || !perk(b.ID, PerkVeteran)):
 		return ErrAccountTooYoung
 	}
 	return nil
+}
+
+// PerkVeteran is the perk that opens veteran sessions to younger accounts.
+const PerkVeteran = "veteran_sessions"
+
+// hasPerk asks the site whether member holds perk.
+func (m *Module) hasPerk(member, perk string) bool {
+	return m.deps.Events != nil && m.deps.Events.HasPerk(m.app, member, perk)
 }
 
 // visible returns the sale a member may see: an unpublished sale is
@@ -224,5 +236,5 @@ func (m *Module) admit(id string, b *buyer, now time.Time) (SaleInfo, error) {
 	if !ok || !info.Published {
 		return SaleInfo{}, ErrUnknownSale
 	}
-	return info, eligible(b, info, now)
+	return info, eligible(b, info, now, m.hasPerk)
 }

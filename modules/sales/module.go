@@ -151,6 +151,11 @@ func (m *Module) Register(app core.App) error {
 		if holdsStock(was) && !holdsStock(now) {
 			m.engine.Release(e.Record.GetString("sale"), e.Record.GetString("member"), e.Record.GetInt("quantity"))
 		}
+		if was != "paid" && now == "paid" { // staff marked it paid in the dashboard
+			if err := m.paid(e.App, e.Record.Id); err != nil {
+				return err
+			}
+		}
 		return e.Next()
 	})
 	app.Cron().MustAdd("canyuSalesExpire", "* * * * *", func() {

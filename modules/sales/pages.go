@@ -137,7 +137,7 @@ func (m *Module) saleData(e *core.RequestEvent, id string) (SalePage, error) {
 		page.Reservation = m.engine.Reserved(id, e.Auth.Id)
 		if page.Reservation == 0 {
 			info, _ := m.engine.Info(id)
-			if err := eligible(buyerOf(e.Auth), info, now); err != nil {
+			if err := eligible(buyerOf(e.Auth), info, now, m.hasPerk); err != nil {
 				p, _ := problems.Explain(err)
 				page.Blocked = p.Key
 			}

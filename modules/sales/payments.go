@@ -8,6 +8,8 @@ import (
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
+
+	"github.com/canyu/canyu/hooks"
 )
 
 // ErrNotPending is a payment for an order that no longer awaits one.
@@ -47,8 +49,32 @@ func (m *Module) MarkPaid(id, actor string) error {
 		if n, err := res.RowsAffected(); err != nil || n != 1 {
 			return fmt.Errorf("%w: %s", ErrNotPending, id)
 		}
-		return audit(tx, "order.paid", actor, id, map[string]any{"provider": m.payments.Name()}, now)
+		if err := audit(tx, "order.paid", actor, id, map[string]any{"provider": m.payments.Name()}, now); err != nil {
+			return err
+		}
+		return m.paid(tx, id)
 	})
+}
+
+// paid fires SalePaid for order id once tx commits: the purchase is
+// verified.
+func (m *Module) paid(tx core.App, id string) error {
+	var o struct {
+		Sale     string `db:"sale"`
+		Product  string `db:"product"`
+		Member   string `db:"member"`
+		Quantity int    `db:"quantity"`
+		Amount   int64  `db:"amount_cents"`
+		FCode    string `db:"fcode"`
+	}
+	err := tx.DB().NewQuery("SELECT o.sale, s.product, o.member, o.quantity, o.amount_cents, COALESCE(o.fcode, '') AS fcode FROM " + Orders +
+		" o JOIN " + Sales + " s ON s.id = o.sale WHERE o.id = {:id}").Bind(dbx.Params{"id": id}).One(&o)
+	if err != nil {
+		return err
+	}
+	hooks.TriggerAfterCommit(tx, m.deps.Events.SalePaid, &hooks.SaleEvent{App: m.app, Sale: o.Sale, Product: o.Product, Member: o.Member,
+		Order: id, Quantity: o.Quantity, AmountCents: o.Amount, FCode: o.FCode != ""})
+	return nil
 }
 
 func (m *Module) apiMarkPaid(e *core.RequestEvent) error {

@@ -1,12 +1,11 @@
-package releases
+// Package chart lays out charts the server draws as SVG in a page (html/template
+// escapes every label): readable without JavaScript, styled by CSS.
+package chart
 
 import (
 	"fmt"
 	"strings"
 )
-
-// Charts are drawn by the server as SVG in the page (html/template escapes
-// every label): readable without JavaScript, styled by the module's CSS.
 
 // BarChart is a horizontal bar chart.
 type BarChart struct {
@@ -49,13 +48,14 @@ func Bars(title string, labels []string, values []int, highlight int) BarChart {
 			w = v * room / top
 		}
 		y := barGap + i*(barHeight+barGap)
-		c.Bars = append(c.Bars, Bar{Label: clipLabel(labels[i], 20), Value: v, Y: y, TextY: y + barHeight - 6, W: max(w, 2),
+		c.Bars = append(c.Bars, Bar{Label: Clip(labels[i], 20), Value: v, Y: y, TextY: y + barHeight - 6, W: max(w, 2),
 			NumX: labelWidth + max(w, 2) + 8, Highlight: i == highlight})
 	}
 	return c
 }
 
-func clipLabel(s string, n int) string {
+// Clip shortens s to n characters (runes), ending it with an ellipsis.
+func Clip(s string, n int) string {
 	r := []rune(strings.TrimSpace(strings.ReplaceAll(s, "\n", " ")))
 	if len(r) > n {
 		return string(r[:n-1]) + "…"
