@@ -102,7 +102,10 @@ func init() {
 		if err := app.Save(badges); err != nil {
 			return err
 		}
-		for i, b := range []struct{ slug, name, zh, desc, descZh, icon, kind, rule string; n, year int }{
+		for i, b := range []struct {
+			slug, name, zh, desc, descZh, icon, kind, rule string
+			n, year                                        int
+		}{
 			{"first-post", "First post", "初次发帖", "Started a first topic.", "发了第一个帖子。", "✍️", "auto", "topic", 1, 0},
 			{"voice", "Voice of the people", "民意代表", "Ten needs asked by this member shipped.", "提出的需求有十个已经上线。", "📣", "auto", "shipped", 10, 0},
 			{"shipped", "Shipped it", "心想事成", "A need this member asked for shipped.", "提出的需求已经上线。", "🚀", "auto", "shipped", 1, 0},

@@ -396,12 +396,12 @@ func TestBank(t *testing.T) {
 	}
 	var total, paid, sources int
 	_ = e.app.DB().NewQuery("SELECT COALESCE(SUM(amount), 0) FROM " + Ledger).Row(&total)
-	_ = e.app.DB().NewQuery("SELECT COUNT(*), COUNT(DISTINCT source) FROM " + Ledger + " WHERE reason = 'metoo_received'").Row(&paid, &sources)
+	_ = e.app.DB().NewQuery("SELECT COUNT(*), COUNT(DISTINCT source) FROM "+Ledger+" WHERE reason = 'metoo_received'").Row(&paid, &sources)
 	if sum != total || sumLedger != total {
 		t.Errorf("sum of balances %d, of the ledger %d", sum, total)
 	}
 	var acts, actSources int
-	_ = e.app.DB().NewQuery("SELECT COUNT(*), COUNT(DISTINCT source) FROM " + Acts).Row(&acts, &actSources)
+	_ = e.app.DB().NewQuery("SELECT COUNT(*), COUNT(DISTINCT source) FROM "+Acts).Row(&acts, &actSources)
 	if paid != sources || acts != actSources || paid > acts {
 		t.Errorf("me-too payments %d for %d sources; %d acts of %d sources", paid, sources, acts, actSources)
 	}

@@ -44,7 +44,9 @@ func New(cfg Config, deps Deps) *Module {
 func (mod *Module) Name() string { return "belonging" }
 
 // Paths are where the module's pages live.
-func (mod *Module) Paths() []string { return []string{"/points", "/badges", "/leaderboard", "/insights"} }
+func (mod *Module) Paths() []string {
+	return []string{"/points", "/badges", "/leaderboard", "/insights"}
+}
 
 // Belonging returns the domain logic (available after Register).
 func (mod *Module) Belonging() *Belonging { return mod.b }
