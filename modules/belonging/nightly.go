@@ -104,7 +104,8 @@ func (b *Belonging) ComputeSegments() (map[string]int, error) {
 			SUM(action = 'tester') AS tester, SUM(action = 'ballot') AS ballot, SUM(action = 'metoo_received') AS got,
 			SUM(action = 'shipped') AS shipped, SUM(action = 'attended') AS attended, SUM(action = 'topic') AS topic,
 			SUM(action = 'metoo') AS metoo, SUM(action IN ('reserved', 'purchase')) AS buy
-		FROM ` + Acts + ` WHERE created >= {:since} OR action = 'tester' GROUP BY member`).Bind(dbx.Params{"since": since}).All(&rows)
+		FROM ` + Acts + ` WHERE (created >= {:since} OR action = 'tester') AND created <= {:now} GROUP BY member`).
+		Bind(dbx.Params{"since": since, "now": dbTime(now)}).All(&rows)
 	if err != nil {
 		return nil, err
 	}

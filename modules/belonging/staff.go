@@ -184,12 +184,12 @@ func (mod *Module) insightsPage(e *core.RequestEvent) error {
 	}
 	page.Funnel = chart.Bars(t("belonging.funnel_title"), labels, values, -1)
 	var wl []string
-	var answered []float64
+	var answered []int
 	for _, w := range weeks {
 		wl = append(wl, w.Week[5:])
-		answered = append(answered, float64(max(w.Answered, 0)))
+		answered = append(answered, max(w.Answered, 0))
 	}
-	page.Answered = chart.Line(t("belonging.answered_title"), wl, answered, 0, 100)
+	page.Answered = chart.Counts(t("belonging.answered_title"), wl, answered, 480)
 	if page.SegHistory, err = mod.b.SegmentHistory(60); err != nil {
 		return err
 	}
@@ -200,14 +200,12 @@ func (mod *Module) insightsPage(e *core.RequestEvent) error {
 			days = append(days, p.Day[5:])
 		}
 		for _, seg := range Segments {
-			var vals []float64
-			top := 1.0
+			var vals []int
 			for _, p := range page.SegHistory {
-				vals = append(vals, float64(p.Sizes[seg]))
-				top = max(top, float64(p.Sizes[seg]))
+				vals = append(vals, p.Sizes[seg])
 			}
 			page.Segments = append(page.Segments, SegmentLine{Segment: seg, Now: page.SegSizes[seg],
-				Chart: chart.Line(t("belonging.segment_"+seg), days, vals, 0, top*1.2)})
+				Chart: chart.Counts(t("belonging.segment_"+seg), days, vals, 480)})
 		}
 	}
 	return mod.deps.UI.Render(e, http.StatusOK, "belonging/insights", page)

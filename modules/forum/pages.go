@@ -140,7 +140,9 @@ func (m *Module) topicPage(e *core.RequestEvent, id string) (*TopicPage, error) 
 		return nil, err
 	}
 	// a reply edited or hidden touches its topic's "updated" (see Register)
-	key := strings.Join([]string{t.Id, t.GetString("updated"), strconv.Itoa(t.GetInt("reply_count")), strconv.Itoa(t.GetInt("metoo_count")), string(m.deps.UI.Lang(e))}, "|")
+	// the day is in the key: titles beside names follow account age
+	key := strings.Join([]string{t.Id, t.GetString("updated"), strconv.Itoa(t.GetInt("reply_count")), strconv.Itoa(t.GetInt("metoo_count")), string(m.deps.UI.Lang(e)),
+		m.deps.Now().UTC().Format(time.DateOnly)}, "|")
 	v, ok := m.topics.Get(key) // a copy: the member's own parts are filled below
 	if !ok {
 		built, err := m.buildTopicPage(e, t)
@@ -183,7 +185,13 @@ func (m *Module) buildTopicPage(e *core.RequestEvent, t *core.Record) (*TopicPag
 	if err != nil {
 		return nil, err
 	}
+	ids := make([]string, 0, len(authors))
+	for id := range authors {
+		ids = append(ids, id)
+	}
+	titles := m.deps.Events.TitlesOf(e.App, string(m.deps.UI.Lang(e)), ids...)
 	v := &TopicPage{Topic: m.row(e, t, authors), Board: boardView(b, m.deps.UI.Lang(e)), BodyHTML: m.md.Render(t.GetString("body")), Reason: t.GetString("status_reason"), MergedInto: t.GetString("merged_into")}
+	v.Topic.AuthorTitle = titles[v.Topic.AuthorID]
 	fields := map[string]string{}
 	_ = t.UnmarshalJSONField("fields", &fields)
 	for _, fd := range FormFor(b, t.GetString("kind")) {
@@ -201,6 +209,7 @@ func (m *Module) buildTopicPage(e *core.RequestEvent, t *core.Record) (*TopicPag
 		if a, ok := authors[pv.AuthorID]; ok {
 			pv.AuthorName = a.GetString("name")
 		}
+		pv.AuthorTitle = titles[pv.AuthorID]
 		v.Posts = append(v.Posts, pv)
 	}
 	if v.PostsHTML, err = m.deps.UI.Fragment(e, "forum/topic", "forum-posts", v.Posts); err != nil {

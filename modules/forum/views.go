@@ -36,6 +36,7 @@ type TopicRow struct {
 	ShippedIn, ShippedURL     string // the release a shipped need came in
 	MeToo, Replies            int
 	AuthorID, AuthorName      string
+	AuthorTitle               string // beside the name (the belonging module's title)
 	LastActivity              time.Time
 	Pinned, Locked, MeTooable bool
 	Score                     float64
@@ -81,6 +82,7 @@ type FieldValue struct {
 // PostView is one reply.
 type PostView struct {
 	ID, TopicID, AuthorID, AuthorName string
+	AuthorTitle                       string
 	Staff, Official, Edited           bool
 	Body                              template.HTML
 	Created                           time.Time

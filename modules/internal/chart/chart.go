@@ -98,3 +98,27 @@ func Line(title string, labels []string, values []float64, lo, hi float64) LineC
 	c.Points = strings.Join(pts, " ")
 	return c
 }
+
+// Counts lays out whole numbers over the labels as a line width wide (a
+// half-width card takes 480), from zero to a fifth above the largest.
+func Counts(title string, labels []string, values []int, width int) LineChart {
+	const h, pad = 220, 30
+	top := 1
+	for _, v := range values {
+		top = max(top, v)
+	}
+	hi := float64(top) * 1.2
+	c := LineChart{Title: title, Width: width, Height: h, AxisY: h - pad, LabelY: h - pad + 22, Left: pad, Right: width - pad}
+	var pts []string
+	for i, v := range values {
+		x := pad
+		if len(values) > 1 {
+			x = pad + i*(width-2*pad)/(len(values)-1)
+		}
+		y := h - pad - int(float64(v)/hi*float64(h-2*pad))
+		pts = append(pts, fmt.Sprintf("%d,%d", x, y))
+		c.Dots = append(c.Dots, Dot{X: x, Y: y, Label: labels[i], Text: fmt.Sprint(v)})
+	}
+	c.Points = strings.Join(pts, " ")
+	return c
+}
