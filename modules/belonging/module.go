@@ -102,11 +102,11 @@ func (mod *Module) Register(app core.App) error {
 // badges), and answers the questions modules ask.
 func (mod *Module) bindEvents(app core.App) {
 	ev, b := mod.deps.Events, mod.b
-	act := func(member, action, source string) {
+	act := func(member, action, source string, also ...func(tx core.App) error) {
 		if member == "" {
 			return
 		}
-		if _, err := b.Act(member, action, source, mod.deps.Now()); err != nil {
+		if _, err := b.Act(member, action, source, mod.deps.Now(), also...); err != nil {
 			app.Logger().Error("belonging: act", "action", action, "source", source, "error", err)
 		}
 	}
@@ -142,11 +142,10 @@ func (mod *Module) bindEvents(app core.App) {
 		return e.Next()
 	})
 	ev.SalePaid.BindFunc(func(e *hooks.SaleEvent) error {
-		act(e.Member, ActPurchase, "order:"+e.Order)
 		if mod.cfg.VIPOnPurchase {
-			if err := mod.makeVIP(e.Member, "order:"+e.Order); err != nil {
-				app.Logger().Error("belonging: vip", "member", e.Member, "error", err)
-			}
+			act(e.Member, ActPurchase, "order:"+e.Order, func(tx core.App) error { return mod.makeVIP(tx, e.Member, "order:"+e.Order) })
+		} else {
+			act(e.Member, ActPurchase, "order:"+e.Order)
 		}
 		return e.Next()
 	})
@@ -166,16 +165,14 @@ func (mod *Module) bindEvents(app core.App) {
 	})
 }
 
-// makeVIP makes a buyer VIP and tells them, once.
-func (mod *Module) makeVIP(member, via string) error {
-	return mod.b.app.RunInTransaction(func(tx core.App) error {
-		isNew, err := mod.b.MakeVIP(tx, member, via)
-		if err != nil || !isNew {
-			return err
-		}
-		return mod.deps.Events.Notify.Trigger(&hooks.NotifyEvent{App: tx, Kind: NoteVIP, To: []string{member}, Subject: "VIP",
-			Link: "/points/vip", Message: "belonging.notif_vip"})
-	})
+// makeVIP makes a buyer VIP in tx and tells them, once.
+func (mod *Module) makeVIP(tx core.App, member, via string) error {
+	isNew, err := mod.b.MakeVIP(tx, member, via)
+	if err != nil || !isNew {
+		return err
+	}
+	return mod.deps.Events.Notify.Trigger(&hooks.NotifyEvent{App: tx, Kind: NoteVIP, To: []string{member}, Subject: "VIP",
+		Link: "/points/vip", Message: "belonging.notif_vip"})
 }
 
 // problems shows the module's errors to members.

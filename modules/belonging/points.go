@@ -74,8 +74,9 @@ func (b *Belonging) day(at time.Time) (time.Time, time.Time) {
 // Act records that member did action, once per source (the event's id): the
 // act is counted (badges, segments, the funnel), and pays the action's
 // points unless the member reached its cap for the day. Repeating a source
-// does nothing.
-func (b *Belonging) Act(member, action, source string, at time.Time) (Outcome, error) {
+// does nothing. also runs in the act's transaction when the act is new
+// (the VIP a paid order brings), so an event costs one transaction.
+func (b *Belonging) Act(member, action, source string, at time.Time, also ...func(tx core.App) error) (Outcome, error) {
 	var out Outcome
 	err := b.app.RunInTransaction(func(tx core.App) error {
 		out = Outcome{}
@@ -106,8 +107,15 @@ func (b *Belonging) Act(member, action, source string, at time.Time) (Outcome, e
 				out.Points = rule.Points
 			}
 		}
-		out.Badges, err = b.checkBadges(tx, member, action)
-		return err
+		if out.Badges, err = b.checkBadges(tx, member, action); err != nil {
+			return err
+		}
+		for _, f := range also {
+			if err := f(tx); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return Outcome{}, fmt.Errorf("belonging: %s: %w", action, err)

@@ -73,8 +73,11 @@ func (m *Module) SendImmediate() (int, error) {
 		ID     string `db:"id"`
 		Member string `db:"member"`
 	}
-	err := m.n.app.DB().NewQuery(`SELECT n.id, n.member FROM ` + Notifications + ` n JOIN ` + Settings + ` s ON s.member = n.member
-		WHERE s.email = 'immediate' AND n.emailed = FALSE AND n.read = FALSE ORDER BY n.created LIMIT 500`).All(&rows)
+	// from the members who want emails at once (few, by their index) to
+	// their unread notifications: the sender wakes on every notification,
+	// and must not scan them all each time
+	err := m.n.app.DB().NewQuery(`SELECT n.id, n.member FROM ` + Settings + ` s CROSS JOIN ` + Notifications + ` n ON n.member = s.member
+		AND n.read = FALSE AND n.emailed = FALSE WHERE s.email = 'immediate' ORDER BY n.created LIMIT 500`).All(&rows)
 	if err != nil {
 		return 0, fmt.Errorf("notify: immediate: %w", err)
 	}
