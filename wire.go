@@ -17,6 +17,7 @@ import (
 	"github.com/canyu/canyu/modules/plugins"
 	"github.com/canyu/canyu/modules/releases"
 	"github.com/canyu/canyu/modules/sales"
+	"github.com/canyu/canyu/modules/social"
 	"github.com/canyu/canyu/modules/webhooks"
 	"github.com/canyu/canyu/platform"
 	"github.com/canyu/canyu/ui"
@@ -75,6 +76,7 @@ func wire(app core.App, cfg config.Config, o Overrides) (*Modules, error) {
 	mods.add(cfg.Releases.Enabled, func() platform.Module { return releases.New(cfg.Releases, p) })
 	mods.add(cfg.Meetups.Enabled, func() platform.Module { return meetups.New(cfg.Meetups, p) })
 	mods.add(cfg.Belonging.Enabled, func() platform.Module { return belonging.New(cfg.Belonging, p) })
+	mods.add(cfg.Social.Enabled, func() platform.Module { return social.New(cfg.Social, p) })
 	mods.add(cfg.Plugins.Enabled, func() platform.Module { return plugins.New(cfg.Plugins, p) })
 	mods.add(cfg.Webhooks.Enabled, func() platform.Module { return webhooks.New(cfg.Webhooks, p) })
 

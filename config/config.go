@@ -23,6 +23,7 @@ import (
 	"github.com/canyu/canyu/modules/plugins"
 	"github.com/canyu/canyu/modules/releases"
 	"github.com/canyu/canyu/modules/sales"
+	"github.com/canyu/canyu/modules/social"
 	"github.com/canyu/canyu/modules/webhooks"
 	"github.com/canyu/canyu/ui"
 )
@@ -45,6 +46,7 @@ type Config struct {
 	Releases  releases.Config  `mapstructure:"releases"`
 	Meetups   meetups.Config   `mapstructure:"meetups"`
 	Belonging belonging.Config `mapstructure:"belonging"`
+	Social    social.Config    `mapstructure:"social"`
 }
 
 // AppConfig holds process-wide settings.
@@ -94,6 +96,7 @@ func Default() Config {
 		Releases:  releases.DefaultConfig(),
 		Meetups:   meetups.DefaultConfig(),
 		Belonging: belonging.DefaultConfig(),
+		Social:    social.DefaultConfig(),
 	}
 }
 
@@ -176,6 +179,9 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("config: %w", err))
 	}
 	if err := c.Belonging.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("config: %w", err))
+	}
+	if err := c.Social.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("config: %w", err))
 	}
 	return errors.Join(errs...)

@@ -11,12 +11,10 @@
 package main
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
 	"log"
 	"net"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -62,9 +60,9 @@ func main() {
 			log.Fatal(err)
 		}
 	case "pay":
-		pay(readPlan(*dir), benchdata.ReadTokens(*dir), *addr, *conns)
+		pay(benchdata.ReadPlan[plan](*dir), benchdata.ReadTokens(*dir), *addr, *conns)
 	case "verify":
-		if err := verify(*dir, readPlan(*dir)); err != nil {
+		if err := verify(*dir, benchdata.ReadPlan[plan](*dir)); err != nil {
 			log.Fatal(err)
 		}
 	default:
@@ -121,24 +119,11 @@ func setup(dir string, n int) error {
 	if err != nil {
 		return err
 	}
-	b, _ := json.Marshal(plan{Orders: n, Staff: n})
-	if err := os.WriteFile(dir+"/plan.json", b, 0o644); err != nil {
+	if err := benchdata.WritePlan(dir, plan{Orders: n, Staff: n}); err != nil {
 		return err
 	}
 	fmt.Printf("setup: %d members with a pending order each, in %s\n", n, time.Since(start).Round(time.Millisecond))
 	return nil
-}
-
-func readPlan(dir string) plan {
-	b, err := os.ReadFile(dir + "/plan.json")
-	if err != nil {
-		log.Fatal(err)
-	}
-	var p plan
-	if err := json.Unmarshal(b, &p); err != nil {
-		log.Fatal(err)
-	}
-	return p
 }
 
 // pay marks every order paid, conns at a time: each answer comes after the

@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"log"
 	"net"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -61,9 +60,9 @@ func main() {
 			log.Fatal(err)
 		}
 	case "rsvp":
-		rsvp(readPlan(*dir), benchdata.ReadTokens(*dir), *addr)
+		rsvp(benchdata.ReadPlan[plan](*dir), benchdata.ReadTokens(*dir), *addr)
 	case "door":
-		door(readPlan(*dir), benchdata.ReadTokens(*dir), *addr, *doors)
+		door(benchdata.ReadPlan[plan](*dir), benchdata.ReadTokens(*dir), *addr, *doors)
 	case "verify":
 		if err := verify(*dir); err != nil {
 			log.Fatal(err)
@@ -114,25 +113,12 @@ func setup(dir string, n, seats int, opens time.Time) error {
 		return err
 	}
 	p := plan{Members: n, Seats: seats, Event: ev.Id, Opens: opens, Staff: staff}
-	b, _ := json.MarshalIndent(p, "", "  ")
-	if err := os.WriteFile(dir+"/plan.json", b, 0o644); err != nil {
+	if err := benchdata.WritePlan(dir, p); err != nil {
 		return err
 	}
 	fmt.Printf("setup: %d members, event %s with %d seats opening at %s, in %s\n", n, ev.Id, seats, opens.Format(time.TimeOnly),
 		time.Since(start).Round(time.Millisecond))
 	return nil
-}
-
-func readPlan(dir string) plan {
-	b, err := os.ReadFile(dir + "/plan.json")
-	if err != nil {
-		log.Fatal(err)
-	}
-	var p plan
-	if err := json.Unmarshal(b, &p); err != nil {
-		log.Fatal(err)
-	}
-	return p
 }
 
 // rsvp: every member opens a connection and waits on the event's page;
@@ -216,7 +202,7 @@ const doorAddr = "127.0.0.252"
 // verify checks the seats after the run: never more going than seats, the
 // line numbered without gaps, each member down once.
 func verify(dir string) error {
-	p := readPlan(dir)
+	p := benchdata.ReadPlan[plan](dir)
 	app := core.NewBaseApp(core.BaseAppConfig{DataDir: dir})
 	if err := app.Bootstrap(); err != nil {
 		return err

@@ -11,12 +11,10 @@
 package main
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
 	"log"
 	"math/rand/v2"
-	"os"
 	"strings"
 	"time"
 
@@ -57,12 +55,12 @@ func main() {
 			log.Fatal(err)
 		}
 	case "page":
-		p := readPlan(*dir)
+		p := benchdata.ReadPlan[plan](*dir)
 		get(*addr, *conns, *duration, "/releases/"+p.Release, "the release page (GET, guests)")
 	case "news":
 		get(*addr, *conns, *duration, "/api/releases/whats-new?product=bench-os", "what's new (GET, the widget on brand sites)")
 	case "vote":
-		vote(readPlan(*dir), benchdata.ReadTokens(*dir), *addr, *conns, *duration)
+		vote(benchdata.ReadPlan[plan](*dir), benchdata.ReadTokens(*dir), *addr, *conns, *duration)
 	case "verify":
 		if err := verify(*dir); err != nil {
 			log.Fatal(err)
@@ -143,24 +141,11 @@ func setup(dir string, n int) error {
 		func(i int) []any { return []any{fmt.Sprintf("bu%013d", i), rel.Id, benchdata.MemberID(i), created} }); err != nil {
 		return err
 	}
-	b, _ := json.MarshalIndent(p, "", "  ")
-	if err := os.WriteFile(dir+"/plan.json", b, 0o644); err != nil {
+	if err := benchdata.WritePlan(dir, p); err != nil {
 		return err
 	}
 	fmt.Printf("setup: %d members who upgraded, release %s, in %s\n", n, rel.Id, time.Since(start).Round(time.Millisecond))
 	return nil
-}
-
-func readPlan(dir string) plan {
-	b, err := os.ReadFile(dir + "/plan.json")
-	if err != nil {
-		log.Fatal(err)
-	}
-	var p plan
-	if err := json.Unmarshal(b, &p); err != nil {
-		log.Fatal(err)
-	}
-	return p
 }
 
 // get sends GET path over conns connections for duration.
@@ -199,7 +184,7 @@ func vote(p plan, tokens []string, addr string, conns int, duration time.Duratio
 // verify checks the ballots after the run: one per member at most, each
 // from a member who upgraded, and the tally's voters equal to them.
 func verify(dir string) error {
-	p := readPlan(dir)
+	p := benchdata.ReadPlan[plan](dir)
 	app := core.NewBaseApp(core.BaseAppConfig{DataDir: dir})
 	if err := app.Bootstrap(); err != nil {
 		return err

@@ -15,10 +15,8 @@
 package main
 
 import (
-	"encoding/json"
 	"flag"
 	"log"
-	"os"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -74,12 +72,12 @@ func main() {
 		trivialServe(*addr)
 	case "reserve":
 		debug.SetGCPercent(400)
-		reserve(readPlan(*dir), benchdata.ReadTokens(*dir), *addr, *conns, *duration)
+		reserve(benchdata.ReadPlan[plan](*dir), benchdata.ReadTokens(*dir), *addr, *conns, *duration)
 	case "buy":
 		debug.SetGCPercent(400)
-		buy(readPlan(*dir), benchdata.ReadTokens(*dir), *addr, *conns, *duration, *acked)
+		buy(benchdata.ReadPlan[plan](*dir), benchdata.ReadTokens(*dir), *addr, *conns, *duration, *acked)
 	case "verify":
-		if err := verify(*dir, readPlan(*dir), *acked); err != nil {
+		if err := verify(*dir, benchdata.ReadPlan[plan](*dir), *acked); err != nil {
 			log.Fatal(err)
 		}
 	default:
@@ -88,20 +86,7 @@ func main() {
 }
 
 func writePlan(dir string, p plan) {
-	b, _ := json.MarshalIndent(p, "", "  ")
-	if err := os.WriteFile(dir+"/plan.json", b, 0o644); err != nil {
+	if err := benchdata.WritePlan(dir, p); err != nil {
 		log.Fatal(err)
 	}
-}
-
-func readPlan(dir string) plan {
-	b, err := os.ReadFile(dir + "/plan.json")
-	if err != nil {
-		log.Fatal(err)
-	}
-	var p plan
-	if err := json.Unmarshal(b, &p); err != nil {
-		log.Fatal(err)
-	}
-	return p
 }

@@ -16,6 +16,8 @@
   function apply(snap) {
     if (!snap || !snap.channel || (versions[snap.channel] || 0) >= snap.version) { return; }
     versions[snap.channel] = snap.version;
+    // a page's own script may follow a channel too (a conversation fetches its new messages)
+    document.dispatchEvent(new CustomEvent("canyu:live", { detail: snap }));
     Array.prototype.forEach.call(els, function (el) {
       var parts = el.dataset.live.split(".");
       if (parts[0] !== snap.channel) { return; }

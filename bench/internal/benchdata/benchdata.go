@@ -6,6 +6,7 @@ package benchdata
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"log"
 	"os"
@@ -97,4 +98,28 @@ func Bulk(app core.App, query string, n int, args func(i int) []any) error {
 		}
 	}
 	return tx.Commit()
+}
+
+// WritePlan keeps what a bench's setup leaves for its other roles
+// (dir/plan.json).
+func WritePlan(dir string, p any) error {
+	b, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(dir+"/plan.json", b, 0o644)
+}
+
+// ReadPlan returns the plan setup left in dir; a missing or broken plan
+// ends the run.
+func ReadPlan[T any](dir string) T {
+	var p T
+	b, err := os.ReadFile(dir + "/plan.json")
+	if err == nil {
+		err = json.Unmarshal(b, &p)
+	}
+	if err != nil {
+		log.Fatal(err)
+	}
+	return p
 }
