@@ -300,7 +300,7 @@ func TestBrowserForum(t *testing.T) {
 		t.Fatalf("open the notifications: %v", err)
 	}
 	const shipped = `Array.from(document.querySelectorAll(".notif-list li.unread")).find(li => li.textContent.includes("Your need shipped in 2.4.0") && li.textContent.includes("Battery saver schedule"))`
-	if found, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`!!(` + shipped + `)`)); err != nil || !found {
+	if found, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`!!(`+shipped+`)`)); err != nil || !found {
 		t.Errorf("no unread notification says the need shipped in 2.4.0: %v", err)
 	}
 	shot(t, ctx, "notifications")

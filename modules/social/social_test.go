@@ -307,7 +307,7 @@ func TestUnreadExactUnderConcurrentSends(t *testing.T) {
 		}
 	}
 	var n, distinct, top int
-	_ = e.app.DB().NewQuery("SELECT COUNT(*), COUNT(DISTINCT seq), MAX(seq) FROM " + Messages + " WHERE conversation = {:c}").Bind(dbx.Params{"c": conv}).Row(&n, &distinct, &top)
+	_ = e.app.DB().NewQuery("SELECT COUNT(*), COUNT(DISTINCT seq), MAX(seq) FROM "+Messages+" WHERE conversation = {:c}").Bind(dbx.Params{"c": conv}).Row(&n, &distinct, &top)
 	if n != total || distinct != total || top != total {
 		t.Errorf("%d messages, %d numbers, the last %d; want %d each", n, distinct, top, total)
 	}
