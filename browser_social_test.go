@@ -41,7 +41,7 @@ func TestBrowserSocial(t *testing.T) {
 	); err != nil {
 		t.Fatalf("follow Tom: %v", err)
 	}
-	if got := text(t, ctx, `.social-counts`); !strings.Contains(got, "1 followers") {
+	if got := text(t, ctx, `.social-counts`); !strings.HasPrefix(got, "1 follower ·") {
 		t.Errorf("Tom's counts after Mei follows = %q", got)
 	}
 	shot(t, ctx, "social-profile")

@@ -644,33 +644,9 @@ func TestAPIAndPages(t *testing.T) {
 		{"/insights/members.csv", staffT, 200, "member,name,email"},
 		{"/points/staff/redemptions.csv?status=cancelled", staffT, 200, "Mug"},
 	} {
-		status, body := get(t, base+p.path, p.token)
+		status, body := testutil.Page(t, base+p.path, p.token)
 		if status != p.status || !strings.Contains(body, p.want) {
 			t.Errorf("GET %s = %d, want %d with %q", p.path, status, p.status, p.want)
 		}
 	}
-}
-
-func get(t *testing.T, url, token string) (int, string) {
-	t.Helper()
-	req, _ := http.NewRequest("GET", url, nil)
-	req.Header.Set("Accept-Language", "en")
-	if token != "" {
-		req.AddCookie(&http.Cookie{Name: "canyu_auth", Value: token})
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var sb strings.Builder
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := res.Body.Read(buf)
-		sb.Write(buf[:n])
-		if err != nil {
-			break
-		}
-	}
-	return res.StatusCode, sb.String()
 }

@@ -210,7 +210,7 @@ func TestNobodyReadsAnothersConversation(t *testing.T) {
 			if strings.Contains(fmt.Sprint(a.Body), conv) || strings.Contains(fmt.Sprint(a.Body), "secret") {
 				t.Errorf("%s's inbox shows the conversation", who.name)
 			}
-			status, body := page(t, base+"/messages/"+conv, who.token)
+			status, body := testutil.Page(t, base+"/messages/"+conv, who.token)
 			if status != http.StatusNotFound || strings.Contains(body, "secret") {
 				t.Errorf("%s opening the conversation's page = %d", who.name, status)
 			}
@@ -227,16 +227,16 @@ func TestNobodyReadsAnothersConversation(t *testing.T) {
 		t.Error("the conversation's live channel does not follow who takes part")
 	}
 	// staff read what is reported, and only that
-	if status, body := page(t, base+"/messages/reports", staffT); status != 200 || strings.Contains(body, "secret") {
+	if status, body := testutil.Page(t, base+"/messages/reports", staffT); status != 200 || strings.Contains(body, "secret") {
 		t.Errorf("reports before any = %d (shows the message: %v)", status, strings.Contains(body, "secret"))
 	}
 	if a := testutil.API(t, base, "POST", "/api/messages/report/"+msg, meiT, `{"reason":"spam"}`); a.Status != 200 {
 		t.Fatalf("Mei reporting = %d %v", a.Status, a.Body)
 	}
-	if status, body := page(t, base+"/messages/reports", staffT); status != 200 || !strings.Contains(body, "secret") {
+	if status, body := testutil.Page(t, base+"/messages/reports", staffT); status != 200 || !strings.Contains(body, "secret") {
 		t.Errorf("the reported message is not on the moderators' page (%d)", status)
 	}
-	if status, _ := page(t, base+"/messages/reports", eveT); status != http.StatusForbidden {
+	if status, _ := testutil.Page(t, base+"/messages/reports", eveT); status != http.StatusForbidden {
 		t.Errorf("a member opening the reports = %d, want 403", status)
 	}
 	if got := e.notesOf(NoteReport); len(got) != 1 || got[0].To[0] != staff.Id {
@@ -265,7 +265,7 @@ func TestMarkdownIsNeutralised(t *testing.T) {
 	if strings.Contains(low, "<script") || strings.Contains(low, "onerror") || strings.Contains(low, "javascript:") || !strings.Contains(html, "<strong>bold</strong>") {
 		t.Errorf("rendered message = %q", html)
 	}
-	_, pageBody := page(t, base+"/messages/"+conv, testutil.Token(t, mei))
+	_, pageBody := testutil.Page(t, base+"/messages/"+conv, testutil.Token(t, mei))
 	if strings.Contains(strings.ToLower(pageBody), "<script>alert") || strings.Contains(pageBody, "<img src=x onerror") || strings.Contains(pageBody, `href="javascript:`) {
 		t.Error("the conversation page carries the script")
 	}
@@ -455,28 +455,4 @@ func TestStoryAndIntroductions(t *testing.T) {
 	if a := testutil.API(t, base, "GET", "/api/collections/social_story/records?filter=member='"+ana.Id+"'", meiT, ""); a.Body["totalItems"] != float64(2) {
 		t.Errorf("a public story lists %v products, want 2", a.Body["totalItems"])
 	}
-}
-
-func page(t *testing.T, url, token string) (int, string) {
-	t.Helper()
-	req, _ := http.NewRequest("GET", url, nil)
-	req.Header.Set("Accept-Language", "en")
-	if token != "" {
-		req.AddCookie(&http.Cookie{Name: "canyu_auth", Value: token})
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var sb strings.Builder
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := res.Body.Read(buf)
-		sb.Write(buf[:n])
-		if err != nil {
-			break
-		}
-	}
-	return res.StatusCode, sb.String()
 }

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/canyu/canyu/ui"
 )
 
 // Answer is a JSON API's answer as a client sees it.
@@ -50,4 +52,28 @@ func API(t testing.TB, base, method, path, token, body string, header ...string)
 		}
 	}
 	return a
+}
+
+// Page GETs a page at url in English, with the member's session cookie when
+// token is not empty, and returns the status and the body.
+func Page(t testing.TB, url, token string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept-Language", "en")
+	if token != "" {
+		req.AddCookie(&http.Cookie{Name: ui.AuthCookie, Value: token})
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.StatusCode, string(b)
 }
