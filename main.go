@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"slices"
 	_ "time/tzdata" // the brand's time zone works in a container without zone files
 
 	"github.com/pocketbase/pocketbase"
@@ -29,6 +30,11 @@ func main() {
 	}
 
 	tuneRuntime(cfg.App)
+	// `serve --cluster` joins the bus (the flag is read here: the modules
+	// are wired before the command line is parsed)
+	if slices.Contains(os.Args[1:], "--cluster") {
+		cfg.Cluster.Enabled = true
+	}
 
 	app := pocketbase.NewWithConfig(pocketbase.Config{
 		DefaultDataDir:   cfg.App.DataDir,
@@ -40,6 +46,7 @@ func main() {
 	app.RootCmd.Short = "Canyu: a participation suite for brands and their communities"
 	app.RootCmd.PersistentFlags().String("config", "", "YAML configuration file (see config.example.yaml)")
 	demo := app.RootCmd.PersistentFlags().Bool("demo", false, "fill a small demo community when serving")
+	app.RootCmd.PersistentFlags().Bool("cluster", false, "join the bus between processes (NATS with JetStream, embedded unless cluster.nats_url); see docs/cluster.md")
 
 	mods, err := wire(app, cfg, Overrides{})
 	if err != nil {

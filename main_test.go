@@ -282,3 +282,22 @@ func TestHealthcheck(t *testing.T) {
 		t.Errorf("healthcheck(nothing listening) = %d, want 1", code)
 	}
 }
+
+// TestServeOnTheBus: with the cluster on, serving starts the embedded NATS
+// server with JetStream in the data directory and the live hub publishes
+// through it; the site answers as before and the bus closes with the app.
+func TestServeOnTheBus(t *testing.T) {
+	cfg := config.Default()
+	cfg.Cluster.Enabled, cfg.Cluster.Listen, cfg.Cluster.Node = true, "127.0.0.1:0", "core-test"
+	app, mods, base := newSiteWith(t, cfg)
+	if status, body := get(t, base+"/api/health", ""); status != 200 || !strings.Contains(body, "healthy") {
+		t.Fatalf("GET /api/health on the bus = %d", status)
+	}
+	if _, err := os.Stat(filepath.Join(app.DataDir(), "nats", "jetstream")); err != nil {
+		t.Errorf("JetStream keeps no data in the data directory: %v", err)
+	}
+	mods.Live.Publish("topic:bus", map[string]any{"metoo": 1})
+	if got := mods.Live.Hub().Snapshot("topic:bus").Data["metoo"]; got != 1 {
+		t.Errorf("a publication on the bus = %v locally", got)
+	}
+}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/pocketbase/pocketbase/core"
 
+	"github.com/canyu/canyu/cluster"
 	"github.com/canyu/canyu/config"
 	"github.com/canyu/canyu/hooks"
 	"github.com/canyu/canyu/modules/belonging"
@@ -92,7 +93,35 @@ func wire(app core.App, cfg config.Config, o Overrides) (*Modules, error) {
 		applySettings(se.App, cfg)
 		return se.Next()
 	})
+	if cfg.Cluster.Enabled {
+		joinCluster(app, cfg.Cluster, mods)
+	}
 	return mods, nil
+}
+
+// joinCluster starts the bus when the site serves (not for the other
+// commands) and hands it to the live hub; the bus closes with the app.
+func joinCluster(app core.App, cfg cluster.Config, mods *Modules) {
+	var bus *cluster.Bus
+	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
+		var err error
+		if bus, err = cluster.Start(cfg, se.App.DataDir()); err != nil {
+			return err
+		}
+		if mods.Live != nil {
+			if err := mods.Live.UseBus(bus, bus.Node); err != nil {
+				return err
+			}
+		}
+		se.App.Logger().Info("cluster: on the bus", "node", bus.Node, "nats", bus.URL())
+		return se.Next()
+	})
+	app.OnTerminate().BindFunc(func(e *core.TerminateEvent) error {
+		if bus != nil {
+			bus.Close()
+		}
+		return e.Next()
+	})
 }
 
 // applySettings copies the configured name and URL into PocketBase's settings

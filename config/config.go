@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/viper"
 
+	"github.com/canyu/canyu/cluster"
 	"github.com/canyu/canyu/modules/belonging"
 	"github.com/canyu/canyu/modules/forum"
 	"github.com/canyu/canyu/modules/live"
@@ -47,6 +48,7 @@ type Config struct {
 	Meetups   meetups.Config   `mapstructure:"meetups"`
 	Belonging belonging.Config `mapstructure:"belonging"`
 	Social    social.Config    `mapstructure:"social"`
+	Cluster   cluster.Config   `mapstructure:"cluster"`
 }
 
 // AppConfig holds process-wide settings.
@@ -97,6 +99,7 @@ func Default() Config {
 		Meetups:   meetups.DefaultConfig(),
 		Belonging: belonging.DefaultConfig(),
 		Social:    social.DefaultConfig(),
+		Cluster:   cluster.DefaultConfig(),
 	}
 }
 
@@ -182,6 +185,9 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("config: %w", err))
 	}
 	if err := c.Social.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("config: %w", err))
+	}
+	if err := c.Cluster.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("config: %w", err))
 	}
 	return errors.Join(errs...)

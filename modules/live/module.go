@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -41,6 +42,7 @@ type Module struct {
 	perIP   map[string]int
 	members map[string][]*conn // member id -> open connections
 	guests  int
+	shared  atomic.Pointer[shared] // the other processes, when clustered (UseBus)
 
 	rulesMu sync.RWMutex
 	rules   []rule
@@ -99,7 +101,12 @@ func (m *Module) Name() string { return "live" }
 func (m *Module) Hub() *Hub { return m.hub }
 
 // Publish merges values into a channel; see Hub.Publish.
-func (m *Module) Publish(channel string, values map[string]any) { m.hub.Publish(channel, values) }
+func (m *Module) Publish(channel string, values map[string]any) {
+	m.hub.Publish(channel, values)
+	if s := m.shared.Load(); s != nil {
+		s.share(channel, values)
+	}
+}
 
 // MaxConnections is the connection cap in force.
 func (m *Module) MaxConnections() int { return m.maxConns }
@@ -135,6 +142,9 @@ func (m *Module) Register(app core.App) error {
 		return se.Next()
 	})
 	app.OnTerminate().BindFunc(func(e *core.TerminateEvent) error {
+		if s := m.shared.Load(); s != nil {
+			s.close()
+		}
 		m.hub.Close()
 		return e.Next()
 	})
@@ -279,8 +289,16 @@ func (m *Module) release(c *conn) {
 	m.publishOnlineLocked()
 }
 
-// publishOnlineLocked puts "members online now" on the site channel.
+// publishOnlineLocked puts "members online now" on the site channel; in a
+// cluster it tells the others this process's count, and the site channel
+// carries the sum (publishTotal).
 func (m *Module) publishOnlineLocked() {
+	if s := m.shared.Load(); s != nil {
+		if b, err := json.Marshal(busMessage{Node: s.node, Members: len(m.members), Guests: m.guests}); err == nil {
+			_ = s.bus.Publish(subjectOnline, b)
+		}
+		return
+	}
 	m.hub.Publish("site", map[string]any{
 		"online":         len(m.members) + m.guests,
 		"members_online": len(m.members),
