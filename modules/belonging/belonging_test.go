@@ -542,6 +542,11 @@ func TestFunnel(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// a reservation is read from the sales module's rows, not from an event
+	if _, err := e.app.DB().NewQuery("INSERT INTO sales_reservations (id, sale, member, number, created) VALUES ('r1', 's1', {:m}, 1, {:at})").
+		Bind(dbx.Params{"m": b.Id, "at": dbTime(monday)}).Execute(); err != nil {
+		t.Fatal(err)
+	}
 	for _, v := range []struct{ ip, member string }{{"10.0.0.1", ""}, {"10.0.0.1", ""}, {"10.0.0.2", a.Id}, {"10.0.0.3", a.Id}} {
 		e.mod.visits.See(monday, time.UTC, v.ip, "test", v.member)
 	}
@@ -559,7 +564,7 @@ func TestFunnel(t *testing.T) {
 	for _, s := range weeks[1].Steps {
 		got[s.Key] = s.Count
 	}
-	if got["visitors"] != 3 || got["members"] != 1 || got["posters"] != 2 || got["metoo"] != 1 || got["bought"] != 1 || got["attended"] != 0 {
+	if got["visitors"] != 3 || got["members"] != 1 || got["posters"] != 2 || got["metoo"] != 1 || got["bought"] != 1 || got["reserved"] != 1 || got["attended"] != 0 {
 		t.Errorf("this week's funnel = %v", got)
 	}
 	if weeks[0].Steps[2].Count != 1 {

@@ -163,6 +163,28 @@ func (b *Belonging) Funnel(weeks int) ([]Week, error) {
 			distinct[w]["posters"][p.Author] = true
 		}
 	}
+	// reservations come from the sales module's own rows (read only): they
+	// are not events here (see bindEvents)
+	if _, err := b.app.FindCachedCollectionByNameOrId("sales_reservations"); err == nil {
+		for i := range weeks {
+			start := first.AddDate(0, 0, 7*i)
+			var members []string
+			if err := b.app.DB().NewQuery("SELECT DISTINCT member FROM sales_reservations WHERE created >= {:from} AND created < {:to}").
+				Bind(dbx.Params{"from": dbTime(start), "to": dbTime(start.AddDate(0, 0, 7))}).Column(&members); err != nil {
+				return nil, err
+			}
+			w := weekOf(start, b.loc)
+			if distinct[w] == nil {
+				distinct[w] = map[string]map[string]bool{}
+			}
+			if distinct[w]["reserved"] == nil {
+				distinct[w]["reserved"] = map[string]bool{}
+			}
+			for _, m := range members {
+				distinct[w]["reserved"][m] = true
+			}
+		}
+	}
 	visits := map[string]int{}
 	var snaps []struct {
 		Day   string `db:"day"`

@@ -137,10 +137,9 @@ func (mod *Module) bindEvents(app core.App) {
 		act(e.Member, ActAttended, "attended:"+e.ID+":"+e.Member)
 		return e.Next()
 	})
-	ev.SaleReserved.BindFunc(func(e *hooks.SaleEvent) error {
-		act(e.Member, ActReserved, "reserved:"+e.Sale+":"+e.Member)
-		return e.Next()
-	})
+	// sale.reserved is not bound: a sale's opening brings thousands of
+	// reservations a second, and a write for each would slow the sale; the
+	// funnel reads the reservations, the nightly backfill counts them as acts
 	ev.SalePaid.BindFunc(func(e *hooks.SaleEvent) error {
 		if mod.cfg.VIPOnPurchase {
 			act(e.Member, ActPurchase, "order:"+e.Order, func(tx core.App) error { return mod.makeVIP(tx, e.Member, "order:"+e.Order) })
