@@ -141,11 +141,11 @@ func (mod *Module) bindEvents(app core.App) {
 	// reservations a second, and a write for each would slow the sale; the
 	// funnel reads the reservations, the nightly backfill counts them as acts
 	ev.SalePaid.BindFunc(func(e *hooks.SaleEvent) error {
+		var vip []func(tx core.App) error
 		if mod.cfg.VIPOnPurchase {
-			act(e.Member, ActPurchase, "order:"+e.Order, func(tx core.App) error { return mod.makeVIP(tx, e.Member, "order:"+e.Order) })
-		} else {
-			act(e.Member, ActPurchase, "order:"+e.Order)
+			vip = append(vip, func(tx core.App) error { return mod.makeVIP(tx, e.Member, "order:"+e.Order) })
 		}
+		act(e.Member, ActPurchase, "order:"+e.Order, vip...)
 		return e.Next()
 	})
 	ev.Perks.BindFunc(func(q *hooks.PerkQuestion) error {

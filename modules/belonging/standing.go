@@ -1,7 +1,6 @@
 package belonging
 
 import (
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -172,6 +171,3 @@ func (b *Belonging) Qualifies(member, who string) bool {
 	}
 	return b.holds(member, []string{who})
 }
-
-// isSegment reports whether s names a segment.
-func isSegment(s string) bool { return slices.Contains(Segments, s) }

@@ -313,6 +313,30 @@ func TestEligibilityRules(t *testing.T) {
 	}
 }
 
+// TestVeteranPerk: a young account holding the veteran_sessions perk (the
+// belonging module grants it to VIPs) reserves in a veteran session; the
+// question is asked for that rule only.
+func TestVeteranPerk(t *testing.T) {
+	e := newEnv(t, 5, 1)
+	e.sale = e.newSale(t, 5, 1, func(s *core.Record) { s.Set("min_account_days", 30) })
+	ann, bo := e.member(t, "Ann", false), e.member(t, "Bo", false)
+	var asked []string
+	e.mod.deps.Events.Perks.BindFunc(func(q *hooks.PerkQuestion) error {
+		asked = append(asked, q.Perk)
+		q.Granted = q.Granted || q.Member == ann.Id && q.Perk == PerkVeteran
+		return q.Next()
+	})
+	if a := e.reserve(t, ann, ""); a.Status != 201 {
+		t.Errorf("a young account with the perk = %d %v, want 201", a.Status, a.Body)
+	}
+	if a := e.reserve(t, bo, ""); a.Code() != "account_too_young" {
+		t.Errorf("a young account without it = %v, want account_too_young", a.Body)
+	}
+	if len(asked) == 0 || asked[0] != PerkVeteran {
+		t.Errorf("perks asked = %v", asked)
+	}
+}
+
 func TestQuestionTally(t *testing.T) {
 	e := newEnv(t, 5, 1)
 	e.sale = e.newSale(t, 5, 1, func(s *core.Record) { s.Set("choices", []string{"Black", "White"}) })

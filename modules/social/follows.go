@@ -36,7 +36,6 @@ var (
 	ErrTooLong        = errors.New("social: message too long")
 	ErrNewAccount     = errors.New("social: new account limit")
 	ErrNoMessage      = errors.New("social: no such message")
-	ErrUnsafe         = errors.New("social: unsafe markdown")
 )
 
 // NoteFollower is the notification of a new follower (members mute it in
@@ -50,7 +49,6 @@ type Social struct {
 	now    func() time.Time
 	events *hooks.Events
 	pub    platform.Publisher
-	check  func(string) error // the markdown check of member text
 }
 
 func dbTime(t time.Time) string { return t.UTC().Format(types.DefaultDateLayout) }

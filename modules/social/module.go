@@ -136,7 +136,6 @@ var problems = ui.Problems{
 	{Err: ErrTooLong, Status: http.StatusBadRequest, Key: "social.err_too_long"},
 	{Err: ErrNewAccount, Status: http.StatusTooManyRequests, Key: "social.err_new_account"},
 	{Err: ErrNoMessage, Status: http.StatusNotFound, Key: "social.err_no_message"},
-	{Err: ErrUnsafe, Status: http.StatusBadRequest, Key: "social.err_unsafe"},
 }
 
 // Problems lists how the module's errors are shown.

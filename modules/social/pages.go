@@ -8,7 +8,6 @@ import (
 
 	"github.com/pocketbase/pocketbase/core"
 
-	"github.com/canyu/canyu/modules/internal/access"
 	"github.com/canyu/canyu/ui"
 )
 
@@ -95,8 +94,8 @@ func (mod *Module) peoplePage(e *core.RequestEvent) error {
 
 // back returns where a form goes after: the page it came from on this site.
 func back(e *core.RequestEvent, fallback string) string {
-	if next := e.Request.FormValue("next"); strings.HasPrefix(next, "/") && !strings.HasPrefix(next, "//") && !strings.ContainsAny(next, "\\\r\n\t") {
-		return next
+	if next := e.Request.FormValue("next"); next != "" {
+		return ui.SafeNext(next)
 	}
 	return fallback
 }
@@ -402,9 +401,4 @@ func (mod *Module) removeOwnedForm(e *core.RequestEvent) error {
 		return err
 	}
 	return e.Redirect(http.StatusSeeOther, "/story")
-}
-
-// isModerator reports whether e's member reads reports.
-func isModerator(e *core.RequestEvent) bool {
-	return access.HasRole(e.Auth, access.RoleStaff) || access.HasRole(e.Auth, access.RoleModerator)
 }
