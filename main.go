@@ -22,6 +22,9 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "healthcheck" {
 		os.Exit(healthcheck(os.Args[2:], os.Stderr))
 	}
+	if len(os.Args) > 1 && os.Args[1] == "edge" { // no PocketBase, no database: see edge.go
+		os.Exit(runEdge(os.Args[2:], os.Stderr))
+	}
 
 	cfg, err := config.Load(config.PathFromArgs(os.Args[1:]))
 	if err != nil {

@@ -113,6 +113,13 @@ func joinCluster(app core.App, cfg cluster.Config, mods *Modules) {
 				return err
 			}
 		}
+		for _, m := range mods.List {
+			if s, ok := m.(*sales.Module); ok {
+				if err := s.UseCluster(bus.Conn(), sales.ClusterOptions{Node: bus.Node, Replicas: cfg.Replicas}); err != nil {
+					return err
+				}
+			}
+		}
 		se.App.Logger().Info("cluster: on the bus", "node", bus.Node, "nats", bus.URL())
 		return se.Next()
 	})

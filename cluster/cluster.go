@@ -31,13 +31,18 @@ type Config struct {
 	Listen string `mapstructure:"listen"`
 	// Node names this process on the bus (empty: the host name and a random suffix).
 	Node string `mapstructure:"node"`
+	// Replicas is how many NATS servers keep the sale's stream and buckets.
+	Replicas int `mapstructure:"replicas"`
 }
 
 // DefaultConfig returns the defaults of the cluster section: off.
-func DefaultConfig() Config { return Config{Listen: "127.0.0.1:4222"} }
+func DefaultConfig() Config { return Config{Listen: "127.0.0.1:4222", Replicas: 1} }
 
 // Validate reports unusable values.
 func (c Config) Validate() error {
+	if c.Replicas < 1 || c.Replicas > 5 {
+		return errors.New("cluster.replicas must be between 1 and 5")
+	}
 	if c.NATSURL == "" {
 		if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 			return fmt.Errorf("cluster.listen must be host:port: %w", err)
@@ -87,13 +92,22 @@ func Start(cfg Config, dataDir string) (*Bus, error) {
 		b.srv = srv
 		url = srv.ClientURL()
 	}
-	nc, err := nats.Connect(url, nats.Name("canyu "+b.Node), nats.MaxReconnects(-1), nats.ReconnectWait(250*time.Millisecond))
+	nc, err := Connect(url, "canyu "+b.Node)
 	if err != nil {
 		b.Close()
 		return nil, fmt.Errorf("cluster: connect %s: %w", url, err)
 	}
 	b.nc = nc
 	return b, nil
+}
+
+// Connect connects to NATS the way every Canyu process does: reconnecting
+// for ever, and without a reconnect buffer, so a message is never sent late
+// after a reconnection (a purchase is answered 503 and retried instead;
+// docs/cluster.md).
+func Connect(url, name string) (*nats.Conn, error) {
+	return nats.Connect(url, nats.Name(name), nats.MaxReconnects(-1), nats.ReconnectWait(250*time.Millisecond),
+		nats.ReconnectBufSize(-1))
 }
 
 // URL is where others connect to this bus.
@@ -115,9 +129,9 @@ func (b *Bus) Subscribe(subject string, fn func(data []byte)) (func(), error) {
 // Flush waits until the server has every message published so far.
 func (b *Bus) Flush() error { return b.nc.Flush() }
 
-// JetStream returns the bus's JetStream context (the sales' order stream
-// and stock leases will live there).
-func (b *Bus) JetStream() (nats.JetStreamContext, error) { return b.nc.JetStream() }
+// Conn is the bus's NATS connection (the sale's stream and buckets are
+// reached through it).
+func (b *Bus) Conn() *nats.Conn { return b.nc }
 
 // Close leaves the bus and stops the embedded server.
 func (b *Bus) Close() {

@@ -13,8 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pocketbase/pocketbase/core"
-
 	"github.com/canyu/canyu/hooks"
 	"github.com/canyu/canyu/ui"
 )
@@ -102,7 +100,7 @@ func (m *Module) front(next http.Handler) http.Handler {
 		r.SetPathValue("id", id)
 		defer func() {
 			if rec := recover(); rec != nil {
-				m.app.Logger().Error("sales: panic", "path", r.URL.Path, "panic", rec)
+				m.log.Error("sales: panic", "path", r.URL.Path, "panic", rec)
 				m.fail(w, r, nil, errors.New("panic"))
 			}
 		}()
@@ -161,7 +159,7 @@ func (m *Module) lang(r *http.Request, b *buyer) ui.Lang {
 func (m *Module) fail(w http.ResponseWriter, r *http.Request, b *buyer, err error) {
 	p, ok := problems.Explain(err)
 	if !ok {
-		m.app.Logger().Error("sales: request failed", "path", r.URL.Path, "error", err)
+		m.log.Error("sales: request failed", "path", r.URL.Path, "error", err)
 	}
 	// the same few answers are sent thousands of times a second at the
 	// opening: encode each once per language
@@ -234,8 +232,8 @@ func State(info SaleInfo, remaining int64, now time.Time) string {
 
 // View returns a sale's public state.
 func (m *Module) View(id string, now time.Time) (SaleView, error) {
-	info, ok := m.engine.Info(id)
-	c, ok2 := m.engine.Counters(id)
+	info, ok := m.seller.Info(id)
+	c, ok2 := m.seller.Counters(id)
 	if !ok || !ok2 {
 		return SaleView{}, ErrUnknownSale
 	}
@@ -250,7 +248,7 @@ func (m *Module) View(id string, now time.Time) (SaleView, error) {
 }
 
 func (m *Module) apiSale(w http.ResponseWriter, r *http.Request) {
-	b, _ := m.buyers.fromRequest(r)
+	b, _ := m.auth.fromRequest(r)
 	id := r.PathValue("id")
 	if _, err := m.visible(id, b); err != nil {
 		m.fail(w, r, b, err)
@@ -262,13 +260,13 @@ func (m *Module) apiSale(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if b != nil {
-		v.Me = &MeView{Reservation: m.engine.Reserved(v.ID, b.ID)}
+		v.Me = &MeView{Reservation: m.seller.Reserved(v.ID, b.ID)}
 	}
 	writeJSON(w, http.StatusOK, v)
 }
 
 func (m *Module) apiChallenge(w http.ResponseWriter, r *http.Request) {
-	b, err := m.buyers.fromRequest(r)
+	b, err := m.auth.fromRequest(r)
 	if err != nil {
 		m.fail(w, r, nil, err)
 		return
@@ -290,7 +288,7 @@ type reserveBody struct {
 }
 
 func (m *Module) apiReserve(w http.ResponseWriter, r *http.Request) {
-	b, err := m.buyers.fromRequest(r)
+	b, err := m.auth.fromRequest(r)
 	if err != nil {
 		m.fail(w, r, nil, err)
 		return
@@ -312,6 +310,8 @@ func (m *Module) apiReserve(w http.ResponseWriter, r *http.Request) {
 	status := http.StatusOK
 	if created {
 		status = http.StatusCreated
+	}
+	if created && m.alone() {
 		m.emit(&hooks.SaleEvent{Sale: res.Sale, Member: b.ID, Number: res.Number, Answer: res.Answer})
 	}
 	writeJSON(w, status, map[string]any{"sale": res.Sale, "number": res.Number, "answer": res.Answer,
@@ -324,7 +324,7 @@ func (m *Module) reserve(ctx context.Context, saleID string, b *buyer, body rese
 	if errors.Is(err, ErrUnknownSale) {
 		return Reservation{}, false, err
 	}
-	if n := m.engine.Reserved(saleID, b.ID); n != 0 {
+	if n := m.seller.Reserved(saleID, b.ID); n != 0 {
 		return Reservation{Sale: saleID, Member: b.ID, Number: n}, false, nil
 	}
 	if err != nil {
@@ -340,7 +340,7 @@ func (m *Module) reserve(ctx context.Context, saleID string, b *buyer, body rese
 	if err := m.challenges.Verify(body.Challenge, body.Nonce, saleID, b.ID, now); err != nil {
 		return Reservation{}, false, err
 	}
-	return m.engine.Reserve(ctx, saleID, b.ID, body.Answer, now)
+	return m.seller.Reserve(ctx, saleID, b.ID, body.Answer, now)
 }
 
 type buyBody struct {
@@ -365,7 +365,7 @@ func viewOf(o Order) OrderView {
 }
 
 func (m *Module) apiBuy(w http.ResponseWriter, r *http.Request) {
-	b, err := m.buyers.fromRequest(r)
+	b, err := m.auth.fromRequest(r)
 	if err != nil {
 		m.fail(w, r, nil, err)
 		return
@@ -380,26 +380,35 @@ func (m *Module) apiBuy(w http.ResponseWriter, r *http.Request) {
 		m.fail(w, r, b, err)
 		return
 	}
+	if fcode != "" && m.edgeProxy != nil { // an F-code is looked up in the core's database
+		r.Body = io.NopCloser(bytes.NewReader(raw))
+		r.ContentLength = int64(len(raw))
+		m.edgeProxy.ServeHTTP(w, r)
+		return
+	}
 	req := BuyRequest{Sale: r.PathValue("id"), Member: b.ID, Quantity: q, Key: key, BodyHash: bodyHash(raw), Now: m.deps.Now()}
 	if err := m.withFCode(&req, b, fcode, m.clientIP(r)); err != nil {
 		m.fail(w, r, b, err)
 		return
 	}
-	o, replay, err := m.engine.Buy(r.Context(), req)
+	o, replay, err := m.seller.Buy(r.Context(), req)
 	if err != nil {
 		m.fail(w, r, b, err)
 		return
 	}
 	if replay {
 		w.Header().Set("Idempotent-Replayed", "true")
-	} else {
-		m.emitOrder(o)
+	} else if m.alone() {
+		m.emitOrder(o) // on the cluster the core tells the order when it stores it
 	}
 	if r.Header.Get("Authorization") == "" { // the web UI's session: the next page says it too
 		m.deps.UI.FlashTo(w, r, "sales.ok.order")
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"order": viewOf(o), "message": m.t(r, b, "sales.ok.order")})
 }
+
+// alone: this process decides and stores the sale by itself (no cluster).
+func (m *Module) alone() bool { return m.cluster.Load() == nil && m.edgeProxy == nil }
 
 func (m *Module) emitOrder(o Order) {
 	m.emit(&hooks.SaleEvent{Sale: o.Sale, Member: o.Member, Order: o.ID, Quantity: o.Quantity, AmountCents: o.AmountCents, FCode: o.FCode != ""})
@@ -413,7 +422,7 @@ func (m *Module) withFCode(req *BuyRequest, b *buyer, fcode, ip string) error {
 	if _, err := m.admit(req.Sale, b, req.Now); err != nil {
 		return err
 	}
-	if fcode == "" || m.engine.Reserved(req.Sale, req.Member) != 0 {
+	if fcode == "" || m.seller.Reserved(req.Sale, req.Member) != 0 {
 		return nil
 	}
 	if !m.allowedIP("sales.fcode", m.fcodeLimit, b, ip) {
@@ -449,9 +458,7 @@ func (m *Module) allowedIP(class string, budget ui.Budget, b *buyer, ip string) 
 // clientIP is the request's address as PocketBase's router reads it (the
 // trusted proxy headers of the settings, else the peer).
 func (m *Module) clientIP(r *http.Request) string {
-	e := core.RequestEvent{App: m.app}
-	e.Request = r
-	return e.RealIP()
+	return m.realIP(r)
 }
 
 // bodyHash identifies a request body for the idempotency check.

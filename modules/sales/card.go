@@ -69,7 +69,7 @@ func DrawCard(fonts *card.Fonts, c Card) ([]byte, error) {
 func (m *Module) shareCard(e *core.RequestEvent) error {
 	id := e.Request.PathValue("id")
 	member, ok := strings.CutSuffix(e.Request.PathValue("file"), ".png")
-	number := m.engine.Reserved(id, member)
+	number := m.seller.Reserved(id, member)
 	if !ok || number == 0 {
 		return e.NotFoundError("", nil)
 	}

@@ -25,6 +25,12 @@ type Config struct {
 	// CardFont is a TrueType/OpenType file (or collection) for share cards;
 	// empty uses the Go fonts, which have no Chinese glyphs.
 	CardFont string `mapstructure:"card_font"`
+	// LeaseUnits is how much stock an edge of the cluster asks the core for
+	// at a time (docs/cluster.md).
+	LeaseUnits int `mapstructure:"lease_units"`
+	// LeaseTTL is how long a lease lasts unless its edge renews it: the
+	// stock of an edge that died returns this long (and a few seconds) after.
+	LeaseTTL time.Duration `mapstructure:"lease_ttl"`
 	// Limits are the rate limits of the sales' writes besides purchases
 	// (attempts_per_second bounds those), per member and per address.
 	Limits Limits `mapstructure:"limits"`
@@ -50,7 +56,7 @@ func (l Limits) pairs() map[string]ui.LimitPair {
 // DefaultConfig returns the defaults of the sales section.
 func DefaultConfig() Config {
 	return Config{Enabled: true, PowBits: 16, PowTTL: 5 * time.Minute, OrderExpiry: 30 * time.Minute,
-		AttemptsPerSecond: 5, MaxGroup: 512,
+		AttemptsPerSecond: 5, MaxGroup: 512, LeaseUnits: 64, LeaseTTL: 10 * time.Second,
 		Limits: Limits{
 			// per address off: at an opening thousands of members may share
 			// one carrier-NAT address; the proof of work and the verified
@@ -75,6 +81,10 @@ func (c Config) Validate() error {
 		return errors.New("sales.attempts_per_second cannot be negative")
 	case c.MaxGroup < 1 || c.MaxGroup > 10000:
 		return errors.New("sales.max_group must be between 1 and 10000")
+	case c.LeaseUnits < 1:
+		return errors.New("sales.lease_units must be at least 1")
+	case c.LeaseTTL < 2*time.Second:
+		return errors.New("sales.lease_ttl must be at least 2s")
 	}
 	return ui.ValidateLimits("sales.limits", c.Limits.pairs())
 }

@@ -104,6 +104,9 @@ type Order struct {
 	Key, BodyHash    string
 	FCode            string
 	Created, Expires time.Time
+	// Lease is the stock lease an edge sold the order from (empty when
+	// `serve` alone sold it): see docs/cluster.md.
+	Lease string
 }
 
 // Store makes the engine's decisions durable. Each call returns only after
@@ -541,6 +544,58 @@ func (e *Engine) Release(saleID, member string, quantity int) {
 	sh.mu.Unlock()
 	s.remaining.Add(int64(quantity))
 	s.sold.Add(-int64(quantity))
+}
+
+// Consumed takes into the engine an order decided elsewhere (an edge of the
+// cluster) and already stored: its stock, the member's count and its
+// idempotency key. The core's engine then shows what was sold.
+func (e *Engine) Consumed(o Order) {
+	s := e.sale(o.Sale)
+	if s == nil {
+		return
+	}
+	sh := s.shard(o.Member)
+	sh.mu.Lock()
+	m := sh.member(o.Member)
+	m.bought += o.Quantity
+	if o.Key != "" && m.key(o.Key) == nil {
+		m.remember(&keyEntry{key: o.Key, hash: o.BodyHash, order: &o})
+	}
+	sh.mu.Unlock()
+	s.remaining.Add(-int64(o.Quantity))
+	s.sold.Add(int64(o.Quantity))
+}
+
+// Recorded takes into the engine a reservation made elsewhere (an edge)
+// and already stored.
+func (e *Engine) Recorded(r Reservation) {
+	s := e.sale(r.Sale)
+	if s == nil {
+		return
+	}
+	sh := s.shard(r.Member)
+	sh.mu.Lock()
+	m := sh.member(r.Member)
+	fresh := m.number == 0
+	if fresh {
+		m.number = r.Number
+	}
+	sh.mu.Unlock()
+	if !fresh {
+		return
+	}
+	s.reserved.Add(1)
+	for {
+		last := s.lastNumber.Load()
+		if r.Number <= last || s.lastNumber.CompareAndSwap(last, r.Number) {
+			break
+		}
+	}
+	if r.Answer != "" {
+		s.answersMu.Lock()
+		s.answers[r.Answer]++
+		s.answersMu.Unlock()
+	}
 }
 
 // Counters are a sale's public and console figures.

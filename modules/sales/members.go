@@ -31,6 +31,9 @@ type buyer struct {
 	Created       time.Time
 	secret        string // the token signing key: the record's key + the collection's
 	loaded        time.Time
+	// remote: an edge learnt this buyer from the core (whois), with the
+	// answer to the veteran perk
+	remote, veteran bool
 }
 
 // buyers caches members by id. An update or delete of the member drops the
@@ -72,17 +75,36 @@ func (c *buyers) forget(id string) {
 	c.mu.Unlock()
 }
 
-// fromRequest authenticates the request by its Authorization header or the
-// web UI's auth cookie.
-func (c *buyers) fromRequest(r *http.Request) (*buyer, error) {
+// authenticator tells who sends a request: the buyers cache in the core,
+// the core's answers (whois) at an edge.
+type authenticator interface {
+	fromRequest(r *http.Request) (*buyer, error)
+}
+
+// requestToken is the request's member token: the Authorization header or
+// the web UI's auth cookie.
+func requestToken(r *http.Request) string {
 	token := strings.TrimSpace(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
 	if token == "" {
 		if ck, err := r.Cookie(ui.AuthCookie); err == nil {
 			token = ck.Value
 		}
 	}
+	return token
+}
+
+// fromRequest authenticates the request by its Authorization header or the
+// web UI's auth cookie.
+func (c *buyers) fromRequest(r *http.Request) (*buyer, error) {
+	b, _, err := c.fromToken(requestToken(r))
+	return b, err
+}
+
+// fromToken verifies a member token; expires is the token's own expiry
+// (zero: none).
+func (c *buyers) fromToken(token string) (b *buyer, expires time.Time, err error) {
 	if token == "" {
-		return nil, errSignedOut
+		return nil, time.Time{}, errSignedOut
 	}
 	now := c.now()
 	c.mu.RLock()
@@ -98,30 +120,30 @@ func (c *buyers) fromRequest(r *http.Request) (*buyer, error) {
 		if older {
 			c.keepToken(token, v)
 		}
-		return v.b, nil
+		return v.b, v.expires, nil
 	}
 	claims, err := security.ParseUnverifiedJWT(token)
 	if err != nil {
-		return nil, errSignedOut
+		return nil, time.Time{}, errSignedOut
 	}
 	id, _ := claims[core.TokenClaimId].(string)
 	typ, _ := claims[core.TokenClaimType].(string)
 	if id == "" || typ != core.TokenTypeAuth {
-		return nil, errSignedOut
+		return nil, time.Time{}, errSignedOut
 	}
-	b, err := c.get(id)
+	b, err = c.get(id)
 	if err != nil {
-		return nil, errSignedOut
+		return nil, time.Time{}, errSignedOut
 	}
 	if _, err := security.ParseJWT(token, b.secret); err != nil {
-		return nil, errSignedOut
+		return nil, time.Time{}, errSignedOut
 	}
 	exp, err := claims.GetExpirationTime()
 	if err != nil || exp == nil {
-		return b, nil
+		return b, time.Time{}, nil
 	}
 	c.keepToken(token, verified{b: b, expires: exp.Time})
-	return b, nil
+	return b, exp.Time, nil
 }
 
 // keepToken puts a verified token in the newer generation.
@@ -222,7 +244,7 @@ func (m *Module) hasPerk(member, perk string) bool {
 // visible returns the sale a member may see: an unpublished sale is
 // unknown to everyone but staff.
 func (m *Module) visible(id string, b *buyer) (SaleInfo, error) {
-	info, ok := m.engine.Info(id)
+	info, ok := m.seller.Info(id)
 	if !ok || (!info.Published && (b == nil || !b.Staff)) {
 		return SaleInfo{}, ErrUnknownSale
 	}
@@ -232,9 +254,18 @@ func (m *Module) visible(id string, b *buyer) (SaleInfo, error) {
 // admit returns the sale b may reserve in or buy from now, or why not: an
 // unknown or unpublished sale, or a rule of the sale b does not meet.
 func (m *Module) admit(id string, b *buyer, now time.Time) (SaleInfo, error) {
-	info, ok := m.engine.Info(id)
+	info, ok := m.seller.Info(id)
 	if !ok || !info.Published {
 		return SaleInfo{}, ErrUnknownSale
 	}
-	return info, eligible(b, info, now, m.hasPerk)
+	return info, eligible(b, info, now, m.perk(b))
+}
+
+// perk is how a perk of b is asked: the site's question in the core; at an
+// edge, what the core answered when it verified b (whois).
+func (m *Module) perk(b *buyer) func(member, name string) bool {
+	if b.remote {
+		return func(_, name string) bool { return name == PerkVeteran && b.veteran }
+	}
+	return m.hasPerk
 }

@@ -13,9 +13,11 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pocketbase/dbx"
@@ -47,14 +49,22 @@ type Deps struct {
 
 // Module is the sales module.
 type Module struct {
-	cfg        Config
-	deps       Deps
-	app        core.App
-	engine     *Engine
+	cfg     Config
+	deps    Deps
+	app     core.App
+	engine  *Engine
+	seller  seller                      // engine alone; the Edge on the cluster
+	cluster atomic.Pointer[clusterCore] // the core's side of the cluster's sale (nil: alone)
+	// edgeProxy: this process is an edge, which hands what it does not
+	// serve (the pages, F-code purchases) to the core
+	edgeProxy  http.Handler
+	auth       authenticator
 	challenges *Challenges
 	buyers     *buyers
 	store      *lazyWriter
 	cop        *http.CrossOriginProtection
+	log        *slog.Logger
+	realIP     func(*http.Request) string
 	failBodies sync.Map // failKey -> encoded answer
 	tickMu     sync.Mutex
 	stopTicker chan struct{}
@@ -84,6 +94,7 @@ func New(cfg Config, deps Deps) *Module {
 	m.store = &lazyWriter{maxGroup: cfg.MaxGroup}
 	m.engine = NewEngine(m.store, EngineConfig{OrderExpiry: cfg.OrderExpiry, AttemptsPerSecond: cfg.AttemptsPerSecond,
 		NewID: NewID})
+	m.seller = m.engine
 	return m
 }
 
@@ -101,6 +112,13 @@ func (m *Module) Register(app core.App) error {
 	m.app = app
 	m.store.app = app
 	m.buyers = newBuyers(app, m.deps.Now)
+	m.auth = m.buyers
+	m.log = app.Logger()
+	m.realIP = func(r *http.Request) string {
+		e := core.RequestEvent{App: app}
+		e.Request = r
+		return e.RealIP()
+	}
 	cop, err := m.deps.UI.CrossOriginProtection()
 	if err != nil {
 		return err
@@ -125,12 +143,14 @@ func (m *Module) Register(app core.App) error {
 		if err := m.loadSale(e.App, e.Record); err != nil {
 			e.App.Logger().Error("sales: load a new sale", "sale", e.Record.Id, "error", err)
 		}
+		m.tellCluster(e.Record.Id)
 		return e.Next()
 	})
 	app.OnRecordAfterUpdateSuccess(Sales).BindFunc(func(e *core.RecordEvent) error {
 		if err := m.loadSale(e.App, e.Record); err != nil {
 			e.App.Logger().Error("sales: apply a sale change", "sale", e.Record.Id, "error", err)
 		}
+		m.tellCluster(e.Record.Id)
 		return e.Next()
 	})
 	app.OnRecordAfterDeleteSuccess(Sales).BindFunc(func(e *core.RecordEvent) error {
@@ -149,7 +169,8 @@ func (m *Module) Register(app core.App) error {
 	app.OnRecordAfterUpdateSuccess(Orders).BindFunc(func(e *core.RecordEvent) error {
 		was, now := e.Record.Original().GetString("status"), e.Record.GetString("status")
 		if holdsStock(was) && !holdsStock(now) {
-			m.engine.Release(e.Record.GetString("sale"), e.Record.GetString("member"), e.Record.GetInt("quantity"))
+			m.release(Order{ID: e.Record.Id, Sale: e.Record.GetString("sale"), Member: e.Record.GetString("member"),
+				Quantity: e.Record.GetInt("quantity")})
 		}
 		if was != "paid" && now == "paid" { // staff marked it paid in the dashboard
 			if err := m.paid(e.App, e.Record.Id); err != nil {
@@ -169,10 +190,10 @@ func (m *Module) Register(app core.App) error {
 			return err
 		}
 		m.deps.UI.Mount(se.Router, m.routes())
-		m.startTicker()
-		if err := se.Next(); err != nil {
+		if err := se.Next(); err != nil { // the cluster, if any, joins in here
 			return err
 		}
+		m.startTicker()
 		// the sale API answers before PocketBase's router: see front
 		se.Server.Handler = m.front(se.Server.Handler)
 		return nil
@@ -187,7 +208,7 @@ func (m *Module) Register(app core.App) error {
 // emit queues a sale event for plugins and webhooks; it never blocks the
 // member's answer.
 func (m *Module) emit(e *hooks.SaleEvent) {
-	if m.deps.Events == nil {
+	if m.deps.Events == nil || m.app == nil {
 		return
 	}
 	m.outboxOnce.Do(func() {
@@ -220,6 +241,9 @@ func (m *Module) Close() {
 		m.stopTicker = nil
 	}
 	m.tickMu.Unlock()
+	if c := m.cluster.Load(); c != nil {
+		c.close()
+	}
 	m.store.close()
 }
 
@@ -283,19 +307,45 @@ func saleInfo(app core.App, rec *core.Record) (SaleInfo, error) {
 // their stock back. It returns how many expired.
 func (m *Module) ExpireOrders() (int, error) {
 	var rows []struct {
+		ID       string `db:"id"`
 		Sale     string `db:"sale"`
 		Member   string `db:"member"`
 		Quantity int    `db:"quantity"`
 	}
-	err := m.app.DB().NewQuery("UPDATE " + Orders + " SET status = 'expired' WHERE status = 'pending' AND expires != '' AND expires <= {:now} RETURNING sale, member, quantity").
+	err := m.app.DB().NewQuery("UPDATE " + Orders + " SET status = 'expired' WHERE status = 'pending' AND expires != '' AND expires <= {:now} RETURNING id, sale, member, quantity").
 		Bind(dbx.Params{"now": dbTime(m.deps.Now())}).All(&rows)
 	if err != nil {
 		return 0, err
 	}
 	for _, r := range rows {
-		m.engine.Release(r.Sale, r.Member, r.Quantity)
+		m.release(Order{ID: r.ID, Sale: r.Sale, Member: r.Member, Quantity: r.Quantity})
 	}
 	return len(rows), nil
+}
+
+// release gives a cancelled or expired order's stock back: to the engine,
+// and on the cluster to the pool the edges lease from (with the member's
+// claim).
+func (m *Module) release(o Order) {
+	m.engine.Release(o.Sale, o.Member, o.Quantity)
+	if c := m.cluster.Load(); c != nil {
+		if err := c.release(o); err != nil {
+			m.log.Error("sales: give an order's stock back to the cluster", "order", o.ID, "error", err)
+		}
+	}
+}
+
+// tellCluster tells the edges a new or changed sale.
+func (m *Module) tellCluster(id string) {
+	c := m.cluster.Load()
+	if c == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.publishSale(ctx, id); err != nil {
+		m.log.Error("sales: tell the cluster a sale", "sale", id, "error", err)
+	}
 }
 
 // startTicker publishes the counters of every loaded sale that changed,
@@ -344,6 +394,9 @@ func (m *Module) publish() {
 			m.deps.Live.Publish("sale:"+id, publicCounters(c)) // an unpublished sale's figures stay on the staff console
 		}
 		m.deps.Live.Publish(ConsoleChannel(id), consoleFigures(c, perSecond))
+		if cc := m.cluster.Load(); cc != nil {
+			cc.publishCounters(id, c)
+		}
 	}
 }
 

@@ -134,9 +134,9 @@ func (m *Module) saleData(e *core.RequestEvent, id string) (SalePage, error) {
 	page := SalePage{Sale: v, Product: m.product(e.App, rec.GetString("product")), Bits: m.challenges.Bits(), Key: newKey()}
 	if e.Auth != nil {
 		page.Staff = isStaff(e.Auth)
-		page.Reservation = m.engine.Reserved(id, e.Auth.Id)
+		page.Reservation = m.seller.Reserved(id, e.Auth.Id)
 		if page.Reservation == 0 {
-			info, _ := m.engine.Info(id)
+			info, _ := m.seller.Info(id)
 			if err := eligible(buyerOf(e.Auth), info, now, m.hasPerk); err != nil {
 				p, _ := problems.Explain(err)
 				page.Blocked = p.Key
@@ -170,7 +170,7 @@ func (m *Module) salePage(e *core.RequestEvent) error {
 		page.OG.Image = base + page.Product.Image
 	}
 	if ref := e.Request.URL.Query().Get("ref"); ref != "" {
-		if n := m.engine.Reserved(page.Sale.ID, ref); n != 0 {
+		if n := m.seller.Reserved(page.Sale.ID, ref); n != 0 {
 			page.OG.Title = fmt.Sprintf("#%d · %s", n, page.OG.Title)
 			page.OG.URL += "?ref=" + ref
 			page.OG.Image = base + "/sales/" + page.Sale.ID + "/card/" + ref + ".png"
@@ -194,8 +194,8 @@ func (m *Module) buyForm(e *core.RequestEvent) error {
 	if err == nil {
 		var o Order
 		var replay bool
-		if o, replay, err = m.engine.Buy(e.Request.Context(), req); err == nil && !replay {
-			m.emitOrder(o)
+		if o, replay, err = m.seller.Buy(e.Request.Context(), req); err == nil && !replay && m.cluster.Load() == nil {
+			m.emitOrder(o) // on the cluster the core tells the order when it stores it
 		}
 	}
 	if err == nil {
@@ -237,7 +237,7 @@ func (m *Module) CancelOrder(id, member string) (Order, error) {
 	if err != nil {
 		return Order{}, fmt.Errorf("sales: cancel %s: %w", id, err)
 	}
-	m.engine.Release(row.Sale, member, row.Quantity)
+	m.release(Order{ID: id, Sale: row.Sale, Member: member, Quantity: row.Quantity})
 	return Order{ID: id, Sale: row.Sale, Member: member, Quantity: row.Quantity, Status: "cancelled"}, nil
 }
 

@@ -41,6 +41,14 @@ func NewChallenges(difficulty int, ttl time.Duration) *Challenges {
 	return c
 }
 
+// NewChallengesWithKey returns puzzles signed with key: processes sharing
+// the key (the cluster's) accept each other's challenges.
+func NewChallengesWithKey(difficulty int, ttl time.Duration, key []byte) *Challenges {
+	c := NewChallenges(difficulty, ttl)
+	c.key = sha256.Sum256(key)
+	return c
+}
+
 // Bits is the difficulty: leading zero bits of the hash.
 func (c *Challenges) Bits() int { return c.bits }
 

@@ -204,12 +204,12 @@ var (
 			r := j.res
 			return []any{r.id, r.Sale, r.Member, r.Number, r.Answer, dbTime(r.Created)}
 		}}
-	orderRow = rowKind{"sales_orders", " (id, sale, member, quantity, amount_cents, status, idem_key, body_hash, fcode, created, expires, paid) VALUES ",
-		"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '')",
+	orderRow = rowKind{"sales_orders", " (id, sale, member, quantity, amount_cents, status, idem_key, body_hash, fcode, created, expires, paid, lease) VALUES ",
+		"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?)",
 		func(j *job) string { return j.ord.ID },
 		func(j *job) []any {
 			o := j.ord
-			return []any{o.ID, o.Sale, o.Member, o.Quantity, o.AmountCents, o.Status, o.Key, o.BodyHash, o.FCode, dbTime(o.Created), dbTime(o.Expires)}
+			return []any{o.ID, o.Sale, o.Member, o.Quantity, o.AmountCents, o.Status, o.Key, o.BodyHash, o.FCode, dbTime(o.Created), dbTime(o.Expires), o.Lease}
 		}}
 )
 
@@ -431,8 +431,9 @@ func loadState(app core.App, saleID string) (SaleState, error) {
 		FCode    string `db:"fcode"`
 		Created  string `db:"created"`
 		Expires  string `db:"expires"`
+		Lease    string `db:"lease"`
 	}
-	err = app.DB().NewQuery(`SELECT id, member, quantity, amount_cents, status, idem_key, body_hash, fcode, created, expires
+	err = app.DB().NewQuery(`SELECT id, member, quantity, amount_cents, status, idem_key, body_hash, fcode, created, expires, lease
 		FROM sales_orders WHERE sale = {:sale} AND status IN ('pending', 'paid')`).Bind(dbx.Params{"sale": saleID}).All(&ords)
 	if err != nil {
 		return st, fmt.Errorf("sales: load orders of %s: %w", saleID, err)
@@ -440,7 +441,7 @@ func loadState(app core.App, saleID string) (SaleState, error) {
 	st.Orders = make([]Order, len(ords))
 	for i, o := range ords {
 		st.Orders[i] = Order{ID: o.ID, Sale: saleID, Member: o.Member, Quantity: o.Quantity, AmountCents: o.Amount, Status: o.Status,
-			Key: o.Key, BodyHash: o.Hash, FCode: o.FCode, Created: parseDBTime(o.Created), Expires: parseDBTime(o.Expires)}
+			Key: o.Key, BodyHash: o.Hash, FCode: o.FCode, Created: parseDBTime(o.Created), Expires: parseDBTime(o.Expires), Lease: o.Lease}
 	}
 	return st, nil
 }
