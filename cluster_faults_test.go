@@ -215,7 +215,7 @@ func TestClusterFaults(t *testing.T) {
 		}
 		defer res.Body.Close()
 		var body struct {
-			Order struct{ ID string } `json:"order"`
+			Order struct{ ID string }   `json:"order"`
 			Data  struct{ Code string } `json:"data"`
 		}
 		_ = json.NewDecoder(res.Body).Decode(&body)
