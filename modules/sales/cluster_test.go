@@ -15,7 +15,6 @@ import (
 
 	"github.com/canyu/canyu/cluster"
 	"github.com/canyu/canyu/modules/internal/testutil"
-	"github.com/canyu/canyu/modules/live"
 	"github.com/canyu/canyu/platform"
 	"github.com/canyu/canyu/ui"
 )
@@ -60,7 +59,7 @@ func newClusterEnv(t *testing.T, stock, perMember, edges int, tune func(*Config)
 			t.Fatal(err)
 		}
 		cfg := e.mod.cfg
-		m := New(cfg, Deps{Deps: platform.Deps{UI: shell, Now: e.clock.Now, Live: live.Off{}}})
+		m := New(cfg, Deps{Deps: platform.Deps{UI: shell, Now: e.clock.Now, Live: &testutil.FakeLive{}}})
 		h, edge, err := m.ServeEdge(nc, fmt.Sprint("edge-", i), httputil.NewSingleHostReverseProxy(core), e.mod.log)
 		if err != nil {
 			t.Fatal(err)
