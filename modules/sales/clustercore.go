@@ -60,7 +60,9 @@ type clusterCore struct {
 	sold     map[string]int64 // units stored per lease
 	quit     chan struct{}
 	done     sync.WaitGroup
-	subs     []*nats.Subscription
+	// whoisSlots bounds the tokens verified at once
+	whoisSlots chan struct{}
+	subs       []*nats.Subscription
 }
 
 type poolEntry struct {
@@ -80,7 +82,7 @@ func (m *Module) UseCluster(nc *nats.Conn, opts ClusterOptions) error {
 		return err
 	}
 	c := &clusterCore{m: m, opts: opts, nc: nc, js: js, ttl: m.cfg.LeaseTTL, pools: map[string]*poolEntry{},
-		sold: map[string]int64{}, quit: make(chan struct{})}
+		sold: map[string]int64{}, quit: make(chan struct{}), whoisSlots: make(chan struct{}, 16)}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := c.setUp(ctx); err != nil {
@@ -602,18 +604,40 @@ type whoisReply struct {
 	Error    string    `json:"error,omitempty"`
 }
 
-// serveWhois verifies a member's token for an edge.
+// serveWhois verifies a member's token for an edge: several at a time (a
+// subscription's messages come one after another, and a member the core
+// has not seen yet is read from the database).
 func (c *clusterCore) serveWhois(msg *nats.Msg) {
+	c.whoisSlots <- struct{}{}
+	go func() {
+		defer func() { <-c.whoisSlots }()
+		c.whois(msg)
+	}()
+}
+
+func (c *clusterCore) whois(msg *nats.Msg) {
 	var rep whoisReply
 	b, exp, err := c.m.buyers.fromToken(string(msg.Data))
 	if err != nil {
 		rep.Error = "signed out"
 	} else {
 		rep = whoisReply{ID: b.ID, Name: b.Name, Language: b.Language, Phone: b.PhoneVerified, Staff: b.Staff,
-			Created: b.Created, Veteran: c.m.hasPerk(b.ID, PerkVeteran), Expires: exp}
+			Created: b.Created, Veteran: c.needsPerk(b) && c.m.hasPerk(b.ID, PerkVeteran), Expires: exp}
 	}
 	body, _ := json.Marshal(rep)
 	_ = msg.Respond(body)
+}
+
+// needsPerk: b is too young for a veteran session now loaded (the perk is
+// asked only then: asking reads the database).
+func (c *clusterCore) needsPerk(b *buyer) bool {
+	now := c.m.deps.Now()
+	for _, id := range c.m.engine.Sales() {
+		if info, ok := c.m.engine.Info(id); ok && info.MinAccountAge > 0 && now.Sub(b.Created) < info.MinAccountAge {
+			return true
+		}
+	}
+	return false
 }
 
 // release gives an order's units back to the pool and takes it off the

@@ -156,19 +156,48 @@ type edgeSale struct {
 	res, buy jetstream.KeyValue
 	counters atomic.Pointer[Counters]
 	lease    atomic.Pointer[edgeLease]
+	next     atomic.Pointer[edgeLease] // fetched ahead, sold from when lease is spent
+	fetching atomic.Bool
+	want     atomic.Int64 // units to ask for (grows with the selling rate)
 	leaseMu  sync.Mutex
-	dryUntil time.Time // the core had no stock left: ask again after
+	dryUntil atomic.Int64 // unix ns: the core had no stock left, ask again after
 	attempts atomic.Int64
 	seed     maphash.Seed
 	shards   [shardCount]shard
 }
 
 type edgeLease struct {
-	id      string
-	left    atomic.Int64
-	ends    atomic.Int64 // unix nanoseconds, by this edge's clock
-	lastUse atomic.Int64 // unix nanoseconds
+	id       string
+	granted  int64     // units the core lent
+	granted0 time.Time // when
+	left     atomic.Int64
+	ends     atomic.Int64 // unix nanoseconds, by this edge's clock
+	lastUse  atomic.Int64 // unix nanoseconds
 }
+
+// dryFor is how long an edge answers "sold out" from memory after the core
+// had no stock to lend (units may come back: cancellations, expiries, the
+// leases of other edges).
+const dryFor = 250 * time.Millisecond
+
+// dry: this edge has no stock for q units and the core had none lately.
+func (s *edgeSale) dry(q int64) bool {
+	if time.Now().UnixNano() >= s.dryUntil.Load() {
+		return false
+	}
+	l := s.lease.Load()
+	return l == nil || !l.live() || l.left.Load() < q
+}
+
+// notReservedMemory is how long an edge answers "not reserved" from memory
+// after the bucket said so (a member who reserves at another edge meanwhile
+// buys here this long after).
+const notReservedMemory = 2 * time.Second
+
+// limitMemory is how long an edge trusts what it last saw of a member's
+// purchases to refuse them "limit" from memory (a cancelled order frees the
+// member at the other edges within this).
+const limitMemory = 2 * time.Second
 
 // live: the lease may still be sold from.
 func (l *edgeLease) live() bool { return time.Now().UnixNano() < l.ends.Load() }
@@ -310,8 +339,10 @@ func (e *Edge) Close() {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	for _, s := range e.sales {
-		if l := s.lease.Swap(nil); l != nil {
-			e.giveBack(s.id, l)
+		for _, slot := range []*atomic.Pointer[edgeLease]{&s.lease, &s.next} {
+			if l := slot.Swap(nil); l != nil {
+				e.giveBack(s.id, l)
+			}
 		}
 	}
 }
@@ -354,15 +385,23 @@ func (e *Edge) Reserved(saleID, member string) int64 {
 		return 0
 	}
 	sh, m := s.member(member)
-	n := m.number
+	n, missed := m.number, m.notReserved
 	sh.mu.Unlock()
 	if n != 0 {
 		return n
+	}
+	if time.Since(missed) < notReservedMemory {
+		return 0
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	entry, err := s.res.Get(ctx, member)
 	if err != nil {
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			sh, m = s.member(member)
+			m.notReserved = time.Now()
+			sh.mu.Unlock()
+		}
 		return 0
 	}
 	n = s.number(entry)
@@ -479,6 +518,9 @@ func (e *Edge) Buy(ctx context.Context, req BuyRequest) (Order, bool, error) {
 		return Order{}, true, k.err
 	}
 	allowed := m.allow(req.Now, e.cfg.AttemptsPerSecond)
+	known := time.Since(m.boughtSeen) < limitMemory // m.bought is what the bucket said lately
+	full := known && m.bought+req.Quantity > info.PerMember
+	empty := known && m.bought == 0
 	sh.mu.Unlock()
 	if !allowed {
 		return Order{}, false, ErrTooFast
@@ -486,9 +528,23 @@ func (e *Edge) Buy(ctx context.Context, req BuyRequest) (Order, bool, error) {
 	if req.FCode == "" && e.Reserved(req.Sale, req.Member) == 0 {
 		return Order{}, false, ErrNotReserved
 	}
+	// the two answers most attempts get at an opening, from memory (a member
+	// who may hold this key is asked the bucket first: a replay comes before
+	// "sold out")
+	switch {
+	case full:
+		return Order{}, false, ErrLimit
+	case empty && s.dry(int64(req.Quantity)):
+		return Order{}, false, ErrSoldOut
+	}
 	ctx, cancel := context.WithTimeout(ctx, publishTimeout)
 	defer cancel()
-	o, replay, err := e.claim(ctx, s, info, req)
+	o, replay, bought, err := e.claim(ctx, s, info, req)
+	if bought >= 0 {
+		sh, m = s.member(req.Member)
+		m.bought, m.boughtSeen = bought, time.Now()
+		sh.mu.Unlock()
+	}
 	if err != nil && !errors.Is(err, ErrUnavailable) && !errors.Is(err, ErrKeyInFlight) && req.Key != "" {
 		sh, m = s.member(req.Member)
 		m.remember(&keyEntry{key: req.Key, hash: req.BodyHash, err: err})
@@ -506,49 +562,69 @@ func (e *Edge) Buy(ctx context.Context, req BuyRequest) (Order, bool, error) {
 
 // claim takes the member's share in the buy bucket and a unit of stock,
 // then publishes; it loops when another edge changed the claim meanwhile.
-func (e *Edge) claim(ctx context.Context, s *edgeSale, info SaleInfo, req BuyRequest) (Order, bool, error) {
+// bought is what the member holds once the answer is a plain yes or
+// "limit" (-1 otherwise: the edge then remembers nothing of it).
+func (e *Edge) claim(ctx context.Context, s *edgeSale, info SaleInfo, req BuyRequest) (Order, bool, int, error) {
+	// a member's first purchase (most at an opening) creates the claim
+	// straight away; a claim already there is read and changed by
+	// compare-and-set
+	optimistic := !s.dry(int64(req.Quantity))
 	for {
 		var c claim
 		var rev uint64
-		entry, err := s.buy.Get(ctx, req.Member)
+		var err error
+		var entry jetstream.KeyValueEntry
+		if optimistic {
+			err = jetstream.ErrKeyNotFound
+		} else {
+			entry, err = s.buy.Get(ctx, req.Member)
+		}
 		switch {
 		case errors.Is(err, jetstream.ErrKeyNotFound):
 		case err != nil:
-			return Order{}, false, fmt.Errorf("%w: %w", ErrUnavailable, err)
+			return Order{}, false, -1, fmt.Errorf("%w: %w", ErrUnavailable, err)
 		default:
 			rev = entry.Revision()
 			if err := json.Unmarshal(entry.Value(), &c); err != nil {
-				return Order{}, false, fmt.Errorf("%w: a claim does not read: %w", ErrUnavailable, err)
+				return Order{}, false, -1, fmt.Errorf("%w: a claim does not read: %w", ErrUnavailable, err)
 			}
 		}
 		// this key decided before, on any edge
 		for _, k := range c.Orders {
 			if k.Key == req.Key && req.Key != "" {
 				if k.Hash != req.BodyHash {
-					return Order{}, false, ErrKeyReused
+					return Order{}, false, -1, ErrKeyReused
 				}
-				return e.finish(ctx, s, info, req.Member, k)
+				o, replay, err := e.finish(ctx, s, info, req.Member, k)
+				return o, replay, -1, err
 			}
 		}
 		if c.quantity()+req.Quantity > info.PerMember {
 			kept, changed := e.dropOrphans(ctx, req.Member, s.id, c)
 			if !changed || kept.quantity()+req.Quantity > info.PerMember {
-				return Order{}, false, ErrLimit
+				return Order{}, false, kept.quantity(), ErrLimit
 			}
 			c = kept
 		}
 		// a unit first: a member refused for want of stock holds no claim
 		l, err := e.take(ctx, s, int64(req.Quantity))
 		if err != nil {
-			return Order{}, false, err
+			if optimistic && errors.Is(err, ErrSoldOut) {
+				optimistic = false // the member's claim may hold this key or their limit: read it first
+				continue
+			}
+			if optimistic {
+				return Order{}, false, -1, err
+			}
+			return Order{}, false, c.quantity(), err
 		}
 		if req.FCode != "" {
 			if _, err := e.fcodes.Create(ctx, req.FCode, []byte(req.Member)); err != nil {
 				l.left.Add(int64(req.Quantity))
 				if errors.Is(err, jetstream.ErrKeyExists) {
-					return Order{}, false, ErrFCodeUsed
+					return Order{}, false, -1, ErrFCodeUsed
 				}
-				return Order{}, false, fmt.Errorf("%w: %w", ErrUnavailable, err)
+				return Order{}, false, -1, fmt.Errorf("%w: %w", ErrUnavailable, err)
 			}
 		}
 		k := claimed{ID: NewID(), Key: req.Key, Hash: req.BodyHash, Qty: req.Quantity, At: req.Now.UnixMilli(), Real: time.Now().UnixMilli(),
@@ -565,12 +641,16 @@ func (e *Edge) claim(ctx context.Context, s *edgeSale, info SaleInfo, req BuyReq
 			l.left.Add(int64(req.Quantity))
 			e.unclaimFCode(req.FCode)
 			if errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
-				continue // another edge moved first: decide again
+				optimistic = false
+				continue // a claim is there, or another edge moved first: decide again
 			}
-			return Order{}, false, fmt.Errorf("%w: %w", ErrUnavailable, err)
+			return Order{}, false, -1, fmt.Errorf("%w: %w", ErrUnavailable, err)
 		}
 		o, _, err := e.publish(ctx, s, info, req.Member, k, l)
-		return o, false, err
+		if err != nil {
+			return o, false, -1, err
+		}
+		return o, false, c.quantity(), nil
 	}
 }
 
@@ -662,15 +742,74 @@ func (e *Edge) take(ctx context.Context, s *edgeSale, q int64) (*edgeLease, erro
 				}
 				if l.left.CompareAndSwap(left, left-q) {
 					l.lastUse.Store(time.Now().UnixNano())
+					if left-q < l.granted/2 && s.next.Load() == nil && s.fetching.CompareAndSwap(false, true) {
+						go e.prefetch(s)
+					}
 					return l, nil
 				}
 			}
+		}
+		// the lease is spent: the next one, fetched ahead, takes its place
+		if n := s.next.Swap(nil); n != nil {
+			if n.live() {
+				n.lastUse.Store(time.Now().UnixNano())
+				if old := s.lease.Swap(n); old != nil {
+					go e.giveBack(s.id, old)
+				}
+				continue
+			}
+			go e.giveBack(s.id, n)
 		}
 		if err := e.refill(ctx, s, q); err != nil {
 			return nil, err
 		}
 	}
 	return nil, ErrSoldOut
+}
+
+// prefetch asks for the next lease while the current one still sells, so
+// attempts do not wait for the core; a lease that lasted under a second
+// makes the next ask twice as much (up to maxLeaseUnits).
+func (e *Edge) prefetch(s *edgeSale) {
+	defer s.fetching.Store(false)
+	if cur := s.lease.Load(); cur != nil && time.Since(cur.granted0) < time.Second {
+		s.want.Store(min(maxLeaseUnits, max(s.want.Load(), e.cfg.LeaseUnits)*2))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), publishTimeout)
+	defer cancel()
+	l, err := e.grant(ctx, s, 1)
+	if err != nil || l == nil {
+		return
+	}
+	if old := s.next.Swap(l); old != nil {
+		e.giveBack(s.id, old)
+	}
+}
+
+// maxLeaseUnits bounds a lease however fast an edge sells.
+const maxLeaseUnits = 4096
+
+// grant asks the core for a lease of at least q units (nil: the pool had
+// fewer; the edge is then dry for a while).
+func (e *Edge) grant(ctx context.Context, s *edgeSale, q int64) (*edgeLease, error) {
+	sent := time.Now()
+	rep, err := e.ask(ctx, leaseRequest{Op: "grant", Sale: s.id, Edge: e.cfg.Node, Want: max(q, e.cfg.LeaseUnits, s.want.Load())})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	if rep.Units < q {
+		if rep.Lease != "" { // too little for this attempt: it goes back
+			go e.giveBack(s.id, &edgeLease{id: rep.Lease})
+		}
+		s.dryUntil.Store(time.Now().Add(dryFor).UnixNano())
+		return nil, nil
+	}
+	l := &edgeLease{id: rep.Lease, granted: rep.Units, granted0: time.Now()}
+	l.ends.Store(sent.Add(time.Duration(rep.TTLms)*time.Millisecond - leaseMargin).UnixNano())
+	l.left.Store(rep.Units)
+	l.lastUse.Store(time.Now().UnixNano())
+	e.Granted.Add(rep.Units)
+	return l, nil
 }
 
 // refill replaces the sale's lease with a new one (one request at a time
@@ -681,30 +820,22 @@ func (e *Edge) refill(ctx context.Context, s *edgeSale, q int64) error {
 	if l := s.lease.Load(); l != nil && l.live() && l.left.Load() >= q {
 		return nil // another attempt refilled it meanwhile
 	}
-	if time.Now().Before(s.dryUntil) {
+	if s.next.Load() != nil {
+		return nil // a lease fetched ahead arrived meanwhile
+	}
+	if time.Now().UnixNano() < s.dryUntil.Load() {
 		return ErrSoldOut
 	}
-	sent := time.Now()
-	rep, err := e.ask(ctx, leaseRequest{Op: "grant", Sale: s.id, Edge: e.cfg.Node, Want: max(q, e.cfg.LeaseUnits)})
+	l, err := e.grant(ctx, s, q)
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+		return err
 	}
-	if old := s.lease.Swap(nil); old != nil {
+	if l == nil {
+		return ErrSoldOut
+	}
+	if old := s.lease.Swap(l); old != nil {
 		go e.giveBack(s.id, old)
 	}
-	if rep.Units < q {
-		if rep.Lease != "" { // too little for this attempt: it goes back
-			go e.giveBack(s.id, &edgeLease{id: rep.Lease})
-		}
-		s.dryUntil = time.Now().Add(250 * time.Millisecond)
-		return ErrSoldOut
-	}
-	l := &edgeLease{id: rep.Lease}
-	l.ends.Store(sent.Add(time.Duration(rep.TTLms)*time.Millisecond - leaseMargin).UnixNano())
-	l.left.Store(rep.Units)
-	l.lastUse.Store(time.Now().UnixNano())
-	s.lease.Store(l)
-	e.Granted.Add(rep.Units)
 	return nil
 }
 
@@ -752,44 +883,56 @@ func (e *Edge) keepLeases() {
 		}
 		e.mu.RUnlock()
 		for _, s := range sales {
-			l := s.lease.Load()
-			if l == nil {
-				continue
-			}
-			idle := time.Since(time.Unix(0, l.lastUse.Load())) > idleLease
-			if idle || l.left.Load() == 0 {
-				if s.lease.CompareAndSwap(l, nil) {
-					e.giveBack(s.id, l)
-				}
-				continue
-			}
-			if time.Until(time.Unix(0, l.ends.Load())) > 5*time.Second {
-				continue
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), publishTimeout)
-			sent := time.Now()
-			rep, err := e.ask(ctx, leaseRequest{Op: "renew", Sale: s.id, Edge: e.cfg.Node, Lease: l.id})
-			cancel()
-			switch {
-			case err != nil && rep.Error == "":
-				e.log.Warn("sales: renew a lease", "sale", s.id, "error", err) // it ends as it stands
-			case err != nil: // the core no longer has it
-				s.lease.CompareAndSwap(l, nil)
-			default:
-				l.ends.Store(sent.Add(time.Duration(rep.TTLms)*time.Millisecond - leaseMargin).UnixNano())
-			}
+			e.keep(s, &s.lease, false)
+			e.keep(s, &s.next, s.lease.Load() == nil)
 		}
+	}
+}
+
+// keep renews the lease in slot if it is in use (or, for the lease fetched
+// ahead, while the current one sells), and gives it back otherwise.
+func (e *Edge) keep(s *edgeSale, slot *atomic.Pointer[edgeLease], idle bool) {
+	l := slot.Load()
+	if l == nil {
+		return
+	}
+	if slot == &s.lease {
+		idle = time.Since(time.Unix(0, l.lastUse.Load())) > idleLease || l.left.Load() == 0
+	}
+	if idle {
+		if slot.CompareAndSwap(l, nil) {
+			e.giveBack(s.id, l)
+		}
+		return
+	}
+	if time.Until(time.Unix(0, l.ends.Load())) > 5*time.Second {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), publishTimeout)
+	defer cancel()
+	sent := time.Now()
+	rep, err := e.ask(ctx, leaseRequest{Op: "renew", Sale: s.id, Edge: e.cfg.Node, Lease: l.id})
+	switch {
+	case err != nil && rep.Error == "":
+		e.log.Warn("sales: renew a lease", "sale", s.id, "error", err) // it ends as it stands
+	case err != nil: // the core no longer has it
+		slot.CompareAndSwap(l, nil)
+	default:
+		l.ends.Store(sent.Add(time.Duration(rep.TTLms)*time.Millisecond - leaseMargin).UnixNano())
 	}
 }
 
 // Leased returns the units this edge holds for a sale (tests, console).
 func (e *Edge) Leased(sale string) int64 {
+	var n int64
 	if s := e.sale(sale); s != nil {
-		if l := s.lease.Load(); l != nil {
-			return l.left.Load()
+		for _, l := range []*edgeLease{s.lease.Load(), s.next.Load()} {
+			if l != nil {
+				n += l.left.Load()
+			}
 		}
 	}
-	return 0
+	return n
 }
 
 // String names the edge in logs.

@@ -184,6 +184,9 @@ type memberState struct {
 	keys      []*keyEntry // the answers kept per idempotency key, oldest first
 	tokens    float64
 	last      time.Time
+	// boughtSeen: when an edge last learnt bought from the cluster;
+	// notReserved: when it last found no reservation there
+	boughtSeen, notReserved time.Time
 }
 
 type keyEntry struct {

@@ -194,11 +194,14 @@ func PrintMachine(a cpustat.Times) {
 
 func MS(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
 
-// DialAll opens n keep-alive connections.
+// DialAll opens n keep-alive connections; addr may list several servers
+// ("a:1,b:2"), which then take the connections in turn (the edges of a
+// cluster).
 func DialAll(addr string, n int) []*Conn {
+	addrs := strings.Split(addr, ",")
 	cs := make([]*Conn, n)
 	for i := range cs {
-		c, err := Dial(addr)
+		c, err := Dial(addrs[i%len(addrs)])
 		if err != nil {
 			log.Fatalf("dial %d: %v", i, err)
 		}
