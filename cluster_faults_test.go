@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -333,6 +334,7 @@ func TestClusterFaults(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	liveAtEdge(t, edges[0].base, tokens[0], saleID, stock)
 	coreP.kill()
 	for _, e := range edges {
 		e.kill()
@@ -497,4 +499,32 @@ func readPool(js jetstream.JetStream, sale string) (p poolView, ok bool) {
 		return p, false
 	}
 	return p, json.Unmarshal(entry.Value(), &p) == nil
+}
+
+// liveAtEdge: a member's WebSocket at an edge (the edge's own hub) follows
+// the sale's counters, published by the core (restarted meanwhile), and
+// counts among those online.
+func liveAtEdge(t *testing.T, base, token, sale string, sold int) {
+	t.Helper()
+	c, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(base, "http")+"/api/live", http.Header{"Authorization": {token}})
+	if err != nil {
+		t.Fatalf("live at an edge: %v", err)
+	}
+	defer c.Close()
+	if err := c.WriteJSON(map[string]any{"type": "subscribe", "channels": []string{"sale:" + sale, "site"}}); err != nil {
+		t.Fatal(err)
+	}
+	var counted, soldOut bool
+	c.SetReadDeadline(time.Now().Add(15 * time.Second))
+	for !counted || !soldOut {
+		var snap struct {
+			Channel string         `json:"channel"`
+			Data    map[string]any `json:"data"`
+		}
+		if err := c.ReadJSON(&snap); err != nil {
+			t.Fatalf("live at an edge: the sale's counters sold out = %v, the member counted online = %v (%v)", soldOut, counted, err)
+		}
+		soldOut = soldOut || snap.Channel == "sale:"+sale && snap.Data["sold"] == float64(sold)
+		counted = counted || snap.Channel == "site" && snap.Data["members_online"] == float64(1)
+	}
 }

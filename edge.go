@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -33,6 +35,7 @@ func runEdge(args []string, stderr io.Writer) int {
 	coreURL := fs.String("core", "http://127.0.0.1:8090", "the core's site, where everything but the sale's API goes")
 	addr := fs.String("http", "127.0.0.1:8091", "where this edge serves")
 	node := fs.String("node", "", "this edge's name on the bus (default: the host name and a random suffix)")
+	behindProxy := fs.Bool("behind-proxy", false, "members reach this edge through a proxy (Caddy, nginx) that appends their address to X-Forwarded-For")
 	cfgPath := fs.String("config", config.PathFromArgs(args), "YAML configuration file (see config.example.yaml)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -54,7 +57,7 @@ func runEdge(args []string, stderr io.Writer) int {
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	srv, closeEdge, err := edgeServer(cfg, *natsURL, *node, target, *addr, log)
+	srv, closeEdge, err := edgeServer(cfg, *natsURL, *node, target, *addr, clientIP(*behindProxy), log)
 	if err != nil {
 		fmt.Fprintln(stderr, "canyu edge:", err)
 		return 1
@@ -79,10 +82,11 @@ func runEdge(args []string, stderr io.Writer) int {
 	return 0
 }
 
-// edgeServer builds an edge's HTTP server: the sales module on an Edge in
-// front of a reverse proxy to the core (which carries /api/live's
-// WebSockets too). close gives the leases back and leaves the bus.
-func edgeServer(cfg config.Config, natsURL, node string, core *url.URL, addr string, log *slog.Logger) (*http.Server, func(), error) {
+// edgeServer builds an edge's HTTP server: /api/live from the edge's own
+// hub, the sales module on an Edge, and a reverse proxy to the core for
+// everything else. close gives the leases back and leaves the bus.
+func edgeServer(cfg config.Config, natsURL, node string, core *url.URL, addr string, ip func(*http.Request) string,
+	log *slog.Logger) (*http.Server, func(), error) {
 	if node == "" {
 		host, _ := os.Hostname()
 		node = host + "-edge-" + fmt.Sprint(os.Getpid())
@@ -100,16 +104,52 @@ func edgeServer(cfg config.Config, natsURL, node string, core *url.URL, addr str
 		r.SetXForwarded()
 		r.Out.Host = r.In.Host
 	}}
-	m := sales.New(cfg.Sales, sales.Deps{Deps: platform.Deps{UI: shell, Now: time.Now, Live: live.Off{}, AppName: cfg.App.Name,
-		PublicURL: cfg.App.PublicURL}})
-	h, edge, err := m.ServeEdge(nc, node, proxy, log)
+	deps := platform.Deps{UI: shell, Now: time.Now, Live: live.Off{}, AppName: cfg.App.Name, PublicURL: cfg.App.PublicURL}
+	m := sales.New(cfg.Sales, sales.Deps{Deps: deps})
+	h, edge, err := m.ServeEdge(nc, node, proxy, ip, log)
 	if err != nil {
 		nc.Close()
 		return nil, nil, err
 	}
-	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	mux := http.NewServeMux()
+	mux.Handle("/", h)
+	var hub *live.Module
+	if cfg.Live.Enabled {
+		hub = live.New(cfg.Live, deps)
+		lh, err := hub.ServeEdge(cluster.Join(nc, node), node, ip)
+		if err != nil {
+			hub.Close()
+			edge.Close()
+			nc.Close()
+			return nil, nil, err
+		}
+		mux.Handle("GET /api/live", lh)
+		mux.Handle("GET /api/live/snapshot", lh)
+	}
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	return srv, func() {
+		if hub != nil {
+			hub.Close()
+		}
 		edge.Close()
 		_ = nc.Drain()
 	}, nil
+}
+
+// clientIP names a request's client: the connection's address, or the last
+// address a trusted proxy appended to X-Forwarded-For.
+func clientIP(behindProxy bool) func(*http.Request) string {
+	return func(r *http.Request) string {
+		if behindProxy {
+			hops := strings.Split(r.Header.Get("X-Forwarded-For"), ",")
+			if ip := net.ParseIP(strings.TrimSpace(hops[len(hops)-1])); ip != nil {
+				return ip.String()
+			}
+		}
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			return r.RemoteAddr
+		}
+		return host
+	}
 }

@@ -126,6 +126,39 @@ func (b *Bus) Subscribe(subject string, fn func(data []byte)) (func(), error) {
 	return func() { _ = sub.Unsubscribe() }, nil
 }
 
+// Join is a Bus over a connection made elsewhere (an edge's): Close is then
+// the connection owner's business.
+func Join(nc *nats.Conn, node string) *Bus { return &Bus{Node: node, nc: nc} }
+
+// Request sends data on subject and returns the first answer.
+func (b *Bus) Request(subject string, data []byte, timeout time.Duration) ([]byte, error) {
+	msg, err := b.nc.Request(subject, data, timeout)
+	if err != nil {
+		return nil, err
+	}
+	return msg.Data, nil
+}
+
+// replySlots bounds the requests one Reply answers at once.
+const replySlots = 16
+
+// Reply answers the requests on subject with fn's result, several at a time
+// (fn may read the database); the returned function ends it.
+func (b *Bus) Reply(subject string, fn func(data []byte) []byte) (func(), error) {
+	slots := make(chan struct{}, replySlots)
+	sub, err := b.nc.Subscribe(subject, func(m *nats.Msg) {
+		slots <- struct{}{}
+		go func() {
+			defer func() { <-slots }()
+			_ = m.Respond(fn(m.Data))
+		}()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return func() { _ = sub.Unsubscribe() }, nil
+}
+
 // Flush waits until the server has every message published so far.
 func (b *Bus) Flush() error { return b.nc.Flush() }
 

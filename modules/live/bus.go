@@ -1,6 +1,7 @@
 package live
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"sync"
 	"time"
@@ -13,12 +14,20 @@ type Bus interface {
 	Subscribe(subject string, fn func(data []byte)) (func(), error)
 	// Flush returns once the bus has the subscriptions made so far.
 	Flush() error
+	// Request sends data on subject and returns the first answer.
+	Request(subject string, data []byte, timeout time.Duration) ([]byte, error)
+	// Reply answers the requests on subject with fn's result.
+	Reply(subject string, fn func(data []byte) []byte) (func(), error)
 }
 
 // The bus's subjects.
 const (
 	subjectPublish = "canyu.live.publish"
 	subjectOnline  = "canyu.live.online"
+	// an edge asks the core who a token is and which channels it may follow
+	subjectPermit = "canyu.live.permit"
+	// a session ended: every process closes its connections
+	subjectEnded = "canyu.live.ended"
 )
 
 // busMessage is a publication or a process's count of who is online.
@@ -28,6 +37,11 @@ type busMessage struct {
 	Values  map[string]any `json:"values,omitempty"`
 	Members int            `json:"members"`
 	Guests  int            `json:"guests"`
+	// a session that ended (subjectEnded): the member, the digest of its
+	// token, or every session of the member
+	Ended string `json:"ended,omitempty"`
+	Token string `json:"token,omitempty"`
+	All   bool   `json:"all,omitempty"`
 }
 
 // onlineTTL is how long a process's count stands without news from it (a
@@ -75,6 +89,27 @@ func (m *Module) UseBus(b Bus, node string) error {
 		return err
 	}
 	s.stop = append(s.stop, stop)
+	stop, err = b.Subscribe(subjectEnded, func(data []byte) {
+		var msg busMessage
+		if json.Unmarshal(data, &msg) == nil && msg.Node != node && msg.Ended != "" {
+			digest, err := hex.DecodeString(msg.Token)
+			if err == nil && len(digest) == 16 {
+				m.closeSessions(msg.Ended, [16]byte(digest), msg.All)
+			}
+		}
+	})
+	if err != nil {
+		s.close()
+		return err
+	}
+	s.stop = append(s.stop, stop)
+	if m.app != nil { // the core answers the edges' questions
+		if stop, err = b.Reply(subjectPermit, m.answerPermit); err != nil {
+			s.close()
+			return err
+		}
+		s.stop = append(s.stop, stop)
+	}
 	if err := b.Flush(); err != nil {
 		s.close()
 		return err
@@ -136,5 +171,12 @@ func (m *Module) publishTotal() {
 func (s *shared) share(channel string, values map[string]any) {
 	if b, err := json.Marshal(busMessage{Node: s.node, Channel: channel, Values: values}); err == nil {
 		_ = s.bus.Publish(subjectPublish, b)
+	}
+}
+
+// shareEnded tells the other processes a session ended.
+func (s *shared) shareEnded(member string, digest [16]byte, all bool) {
+	if b, err := json.Marshal(busMessage{Node: s.node, Ended: member, Token: hex.EncodeToString(digest[:]), All: all}); err == nil {
+		_ = s.bus.Publish(subjectEnded, b)
 	}
 }

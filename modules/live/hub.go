@@ -85,6 +85,24 @@ func (h *Hub) Publish(name string, values map[string]any) {
 	}
 }
 
+// Seed takes s as a channel's state when this hub has none yet (an edge's
+// hub learning from the core what was published before it joined).
+func (h *Hub) Seed(s Snapshot) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	ch := h.channelLocked(s.Channel)
+	if ch.version != 0 || s.Version == 0 {
+		h.dropIfIdleLocked(ch)
+		return
+	}
+	ch.data, ch.version = maps.Clone(s.Data), s.Version
+	h.dirty[ch] = struct{}{}
+	select {
+	case h.kick <- struct{}{}:
+	default:
+	}
+}
+
 // Snapshot returns the current state of a channel (version 0 when nothing
 // was ever published).
 func (h *Hub) Snapshot(name string) Snapshot {

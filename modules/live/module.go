@@ -7,6 +7,7 @@ package live
 import (
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -46,6 +47,9 @@ type Module struct {
 
 	rulesMu sync.RWMutex
 	rules   []rule
+
+	app  core.App  // the core's (Register); nil at an edge
+	edge *edgeSide // at an edge (ServeEdge): the core decides who follows what
 }
 
 // Rule decides whether member (nil for a guest) may follow channel.
@@ -136,16 +140,14 @@ func (m *Module) allowed(member *core.Record, channel string) bool {
 
 // Register binds /api/live (WebSocket) and /api/live/snapshot (JSON polling).
 func (m *Module) Register(app core.App) error {
+	m.app = app
 	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
 		se.Router.GET("/api/live", m.serveWS).Bind(apis.SkipSuccessActivityLog())
 		se.Router.GET("/api/live/snapshot", m.serveSnapshot)
 		return se.Next()
 	})
 	app.OnTerminate().BindFunc(func(e *core.TerminateEvent) error {
-		if s := m.shared.Load(); s != nil {
-			s.close()
-		}
-		m.hub.Close()
+		m.Close()
 		return e.Next()
 	})
 	// A session that ends takes its live connections with it: they follow
@@ -173,6 +175,14 @@ func (m *Module) Register(app core.App) error {
 	return nil
 }
 
+// Close leaves the bus and stops the hub.
+func (m *Module) Close() {
+	if s := m.shared.Load(); s != nil {
+		s.close()
+	}
+	m.hub.Close()
+}
+
 // CloseSignedOut is the close code of a connection whose session ended; the
 // client reconnects as what it is now (a guest, after signing out).
 const CloseSignedOut = 4001
@@ -181,10 +191,19 @@ const CloseSignedOut = 4001
 // when token is empty.
 func (m *Module) endSessions(member, token string) {
 	digest := tokenDigest(token)
+	m.closeSessions(member, digest, token == "")
+	if s := m.shared.Load(); s != nil {
+		s.shareEnded(member, digest, token == "")
+	}
+}
+
+// closeSessions closes this process's connections of member opened with the
+// token whose digest is given, or all of them.
+func (m *Module) closeSessions(member string, digest [16]byte, all bool) {
 	m.mu.Lock()
 	var closing []*conn
 	for _, c := range m.members[member] {
-		if token == "" || c.token == digest {
+		if all || c.token == digest {
 			closing = append(closing, c)
 		}
 	}
@@ -320,40 +339,65 @@ type serverNotice struct {
 }
 
 func (m *Module) serveWS(e *core.RequestEvent) error {
-	var member *core.Record
+	member := requestMember(e)
+	memberID, token := "", ""
+	if member != nil {
+		memberID, token = member.Id, requestToken(e.Request)
+	}
+	m.accept(e.Response, e.Request, e.RealIP(), memberID, token, m.localPermit(member))
+	return nil
+}
+
+// requestMember is the member a request is signed in as, or nil.
+func requestMember(e *core.RequestEvent) *core.Record {
 	if e.Auth != nil && e.Auth.Collection().Name == "users" {
-		member = e.Auth
+		return e.Auth
 	}
-	ws, err := m.upgrader.Upgrade(e.Response, e.Request, nil)
+	return nil
+}
+
+// permit says, for each of names, whether a connection may follow it (an
+// error: no one could say).
+type permit func(names []string) ([]bool, error)
+
+// localPermit decides by this process's rules (the core).
+func (m *Module) localPermit(member *core.Record) permit {
+	return func(names []string) ([]bool, error) {
+		out := make([]bool, len(names))
+		for i, n := range names {
+			out[i] = m.allowed(member, n)
+		}
+		return out, nil
+	}
+}
+
+// accept upgrades a request to a WebSocket and serves it: member is the
+// member's id ("" for a guest), token their auth token.
+func (m *Module) accept(w http.ResponseWriter, r *http.Request, ip, member, token string, may permit) {
+	ws, err := m.upgrader.Upgrade(w, r, nil)
 	if err != nil {
-		return nil // the upgrader already answered (403 for a foreign Origin, 400 otherwise)
+		return // the upgrader already answered (403 for a foreign Origin, 400 otherwise)
 	}
-	ip := e.RealIP()
-	memberID := ""
-	if member != nil {
-		memberID = member.Id
-	}
-	c := &conn{ws: ws, ip: ip, member: memberID}
-	if member != nil {
-		c.token = tokenDigest(requestToken(e.Request))
+	c := &conn{ws: ws, ip: ip, member: member}
+	if member != "" {
+		c.token = tokenDigest(token)
 	}
 	if ok, code, reason := m.admit(c); !ok {
 		c.closeWith(code, reason)
-		return nil
+		return
 	}
 	// The request's goroutine carries a deep stack (net/http, the router,
 	// every middleware). The connection gets a fresh goroutine instead and
 	// the request ends here: the socket is hijacked, nothing is lost.
 	go func() {
 		defer m.release(c)
-		m.read(c, member)
+		m.read(c, may)
 	}()
-	return nil
 }
 
 // read is the connection's only goroutine of its own: it reads subscribe and
 // unsubscribe messages and keeps the ping deadline.
-func (m *Module) read(c *conn, member *core.Record) {
+func (m *Module) read(c *conn, may permit) {
 	defer func() {
 		for _, name := range c.subs {
 			m.hub.unsubscribe(c, name)
@@ -378,14 +422,14 @@ func (m *Module) read(c *conn, member *core.Record) {
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			m.handle(c, member, raw)
+			m.handle(c, may, raw)
 		}()
 		<-done
 	}
 }
 
 // handle applies one client message.
-func (m *Module) handle(c *conn, member *core.Record, raw []byte) {
+func (m *Module) handle(c *conn, may permit, raw []byte) {
 	var msg clientMessage
 	if err := json.Unmarshal(raw, &msg); err != nil {
 		m.notice(c, serverNotice{Type: "error", Message: "not JSON: send {\"type\":\"subscribe\",\"channels\":[...]}"})
@@ -393,20 +437,37 @@ func (m *Module) handle(c *conn, member *core.Record, raw []byte) {
 	}
 	switch msg.Type {
 	case "subscribe":
+		var asked []string
 		for _, name := range msg.Channels {
-			if c.follows(name) {
+			if c.follows(name) || slices.Contains(asked, name) {
 				continue
 			}
-			if len(c.subs) >= m.cfg.MaxSubscriptions {
+			if len(asked) >= m.cfg.MaxSubscriptions {
 				m.notice(c, serverNotice{Type: "error", Channel: name, Message: fmt.Sprintf("at most %d channels per connection", m.cfg.MaxSubscriptions)})
 				continue
 			}
-			if !m.allowed(member, name) {
-				m.notice(c, serverNotice{Type: "error", Channel: name, Message: "not allowed: unknown channel or sign-in required"})
-				continue
+			asked = append(asked, name)
+		}
+		if len(asked) == 0 {
+			return
+		}
+		allowed, err := may(asked)
+		if err != nil {
+			for _, name := range asked {
+				m.notice(c, serverNotice{Type: "error", Channel: name, Message: "the site did not answer: subscribe again in a moment"})
 			}
-			c.subs = append(c.subs, name)
-			m.hub.subscribe(c, name)
+			return
+		}
+		for i, name := range asked {
+			switch {
+			case !allowed[i]:
+				m.notice(c, serverNotice{Type: "error", Channel: name, Message: "not allowed: unknown channel or sign-in required"})
+			case len(c.subs) >= m.cfg.MaxSubscriptions:
+				m.notice(c, serverNotice{Type: "error", Channel: name, Message: fmt.Sprintf("at most %d channels per connection", m.cfg.MaxSubscriptions)})
+			default:
+				c.subs = append(c.subs, name)
+				m.hub.subscribe(c, name)
+			}
 		}
 	case "unsubscribe":
 		for _, name := range msg.Channels {
@@ -450,25 +511,52 @@ func (m *Module) startPing(c *conn) {
 // serveSnapshot is the polling fallback for clients whose network blocks
 // WebSocket: GET /api/live/snapshot?channels=site,topic:abc.
 func (m *Module) serveSnapshot(e *core.RequestEvent) error {
-	var member *core.Record
-	if e.Auth != nil && e.Auth.Collection().Name == "users" {
-		member = e.Auth
-	}
-	names := strings.Split(e.Request.URL.Query().Get("channels"), ",")
-	if len(names) > m.cfg.MaxSubscriptions {
-		return e.BadRequestError(fmt.Sprintf("at most %d channels", m.cfg.MaxSubscriptions), nil)
-	}
-	out := make(map[string]Snapshot, len(names))
-	for _, n := range names {
-		n = strings.TrimSpace(n)
-		if n == "" {
-			continue
-		}
-		if !m.allowed(member, n) {
-			return e.ForbiddenError("not allowed: "+n, nil)
-		}
-		out[n] = m.hub.Snapshot(n)
+	out, err := m.snapshots(e.Request.URL.Query().Get("channels"), m.localPermit(requestMember(e)))
+	var refused snapshotError
+	switch {
+	case errors.As(err, &refused) && refused.status == http.StatusForbidden:
+		return e.ForbiddenError(refused.message, nil)
+	case errors.As(err, &refused):
+		return e.BadRequestError(refused.message, nil)
+	case err != nil:
+		return err
 	}
 	e.Response.Header().Set("Cache-Control", "no-store")
 	return e.JSON(http.StatusOK, out)
+}
+
+// snapshotError is a snapshot request refused.
+type snapshotError struct {
+	status  int
+	message string
+}
+
+func (e snapshotError) Error() string { return e.message }
+
+// snapshots returns the state of the comma-separated channels list.
+func (m *Module) snapshots(list string, may permit) (map[string]Snapshot, error) {
+	var names []string
+	for n := range strings.SplitSeq(list, ",") {
+		if n = strings.TrimSpace(n); n != "" && !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	if len(names) > m.cfg.MaxSubscriptions {
+		return nil, snapshotError{http.StatusBadRequest, fmt.Sprintf("at most %d channels", m.cfg.MaxSubscriptions)}
+	}
+	out := make(map[string]Snapshot, len(names))
+	if len(names) == 0 {
+		return out, nil
+	}
+	allowed, err := may(names)
+	if err != nil {
+		return nil, err
+	}
+	for i, n := range names {
+		if !allowed[i] {
+			return nil, snapshotError{http.StatusForbidden, "not allowed: " + n}
+		}
+		out[n] = m.hub.Snapshot(n)
+	}
+	return out, nil
 }

@@ -2,6 +2,7 @@ package sales
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -60,7 +61,7 @@ func newClusterEnv(t *testing.T, stock, perMember, edges int, tune func(*Config)
 		}
 		cfg := e.mod.cfg
 		m := New(cfg, Deps{Deps: platform.Deps{UI: shell, Now: e.clock.Now, Live: &testutil.FakeLive{}}})
-		h, edge, err := m.ServeEdge(nc, fmt.Sprint("edge-", i), httputil.NewSingleHostReverseProxy(core), e.mod.log)
+		h, edge, err := m.ServeEdge(nc, fmt.Sprint("edge-", i), httputil.NewSingleHostReverseProxy(core), remoteHost, e.mod.log)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -272,4 +273,9 @@ func TestClusterEdgeKnowsMembersThroughTheCore(t *testing.T) {
 	if res.StatusCode != http.StatusOK {
 		t.Errorf("the sale's page through the edge = %d", res.StatusCode)
 	}
+}
+
+func remoteHost(r *http.Request) string {
+	host, _, _ := net.SplitHostPort(r.RemoteAddr)
+	return host
 }

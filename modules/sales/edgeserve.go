@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -16,8 +15,8 @@ import (
 // serves the sale's API (state, challenge, reservations, orders) from an
 // Edge, knows members by asking the core once per token, and hands every
 // other request to core (a reverse proxy to the core's site). No database
-// is opened. Close the returned Edge when done.
-func (m *Module) ServeEdge(nc *nats.Conn, node string, core http.Handler, log *slog.Logger) (http.Handler, *Edge, error) {
+// is opened; ip names a request's client. Close the returned Edge when done.
+func (m *Module) ServeEdge(nc *nats.Conn, node string, core http.Handler, ip func(*http.Request) string, log *slog.Logger) (http.Handler, *Edge, error) {
 	if err := m.deps.UI.AddModule("sales", embedded); err != nil {
 		return nil, nil, err
 	}
@@ -38,13 +37,7 @@ func (m *Module) ServeEdge(nc *nats.Conn, node string, core http.Handler, log *s
 	m.cop, m.log, m.seller, m.edgeProxy = cop, log, edge, core
 	m.challenges = NewChallengesWithKey(m.cfg.PowBits, m.cfg.PowTTL, key)
 	m.auth = &remoteBuyers{nc: nc, now: m.deps.Now, tokens: map[string]remoteBuyer{}}
-	m.realIP = func(r *http.Request) string {
-		host, _, err := net.SplitHostPort(r.RemoteAddr)
-		if err != nil {
-			return r.RemoteAddr
-		}
-		return host
-	}
+	m.realIP = ip
 	return m.front(core), edge, nil
 }
 

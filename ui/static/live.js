@@ -13,8 +13,13 @@
   var names = Object.keys(channels);
   var versions = {};
 
-  function apply(snap) {
-    if (!snap || !snap.channel || (versions[snap.channel] || 0) >= snap.version) { return; }
+  // versions count per server: on a cluster each edge has its own, so a new
+  // connection starts afresh, and a poll (which may reach another edge)
+  // takes any version but the one it has
+  function apply(snap, polled) {
+    if (!snap || !snap.channel) { return; }
+    var seen = versions[snap.channel] || 0;
+    if (polled ? seen === snap.version : seen >= snap.version) { return; }
     versions[snap.channel] = snap.version;
     // a page's own script may follow a channel too (a conversation fetches its new messages)
     document.dispatchEvent(new CustomEvent("canyu:live", { detail: snap }));
@@ -42,7 +47,7 @@
     xhr.onload = function () {
       if (xhr.status === 200) {
         var all = JSON.parse(xhr.responseText);
-        Object.keys(all).forEach(function (k) { apply(all[k]); });
+        Object.keys(all).forEach(function (k) { apply(all[k], true); });
       }
     };
     xhr.send();
@@ -64,6 +69,7 @@
       opened = true;
       failures = 0;
       if (pollTimer) { clearInterval(pollTimer); pollTimer = null; }
+      versions = {};
       ws.send(JSON.stringify({ type: "subscribe", channels: names }));
     };
     ws.onmessage = function (ev) {
