@@ -174,6 +174,11 @@ func TestClusterSellsOnceAcrossEdges(t *testing.T) {
 	eventually(t, "the core stores every acknowledged order", func() bool {
 		return ce.count(t, Orders, "sale = '"+ce.sale.Id+"'") == stock
 	})
+	// the staff console sums the attempts and refusals of every edge
+	eventually(t, "the console counts the attempts of the three processes", func() bool {
+		f := ce.live.Last(ConsoleChannel(ce.sale.Id))
+		return f != nil && f["attempts"] == int64(buyers) && f["rejected"].(map[string]any)["sold_out"] == int64(buyers-stock)
+	})
 	for _, w := range wins {
 		if ce.count(t, Orders, fmt.Sprintf("id = '%s' AND member = '%s'", w.id, members[w.member].Id)) != 1 {
 			t.Errorf("order %s of buyer %d is not stored", w.id, w.member)

@@ -60,6 +60,9 @@ type clusterCore struct {
 	sold     map[string]int64 // units stored per lease
 	quit     chan struct{}
 	done     sync.WaitGroup
+	// figures: every edge's latest attempts per sale (sale -> node ->)
+	figuresMu sync.Mutex
+	figures   map[string]map[string]edgeFigures
 	// whoisSlots bounds the tokens verified at once
 	whoisSlots chan struct{}
 	subs       []*nats.Subscription
@@ -82,7 +85,8 @@ func (m *Module) UseCluster(nc *nats.Conn, opts ClusterOptions) error {
 		return err
 	}
 	c := &clusterCore{m: m, opts: opts, nc: nc, js: js, ttl: m.cfg.LeaseTTL, pools: map[string]*poolEntry{},
-		sold: map[string]int64{}, quit: make(chan struct{}), whoisSlots: make(chan struct{}, 16)}
+		sold: map[string]int64{}, quit: make(chan struct{}), whoisSlots: make(chan struct{}, 16),
+		figures: map[string]map[string]edgeFigures{}}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := c.setUp(ctx); err != nil {
@@ -96,7 +100,8 @@ func (m *Module) UseCluster(nc *nats.Conn, opts ClusterOptions) error {
 	if err := c.loadSold(); err != nil {
 		return err
 	}
-	for subject, fn := range map[string]nats.MsgHandler{subjectLease: c.serveLease, subjectWhois: c.serveWhois} {
+	for subject, fn := range map[string]nats.MsgHandler{subjectLease: c.serveLease, subjectWhois: c.serveWhois,
+		subjectFigures + ".*": c.serveFigures} {
 		sub, err := nc.QueueSubscribe(subject, "canyu-core", fn)
 		if err != nil {
 			return err
@@ -686,6 +691,35 @@ func (c *clusterCore) release(o Order) error {
 }
 
 // publishCounters tells the edges a sale's figures.
+// serveFigures keeps an edge's latest attempts at a sale (a dead edge's
+// stay: its attempts happened).
+func (c *clusterCore) serveFigures(msg *nats.Msg) {
+	var f edgeFigures
+	if json.Unmarshal(msg.Data, &f) != nil || f.Node == "" || len(f.Rejected) != int(reasonCount) {
+		return
+	}
+	sale := strings.TrimPrefix(msg.Subject, subjectFigures+".")
+	c.figuresMu.Lock()
+	defer c.figuresMu.Unlock()
+	if c.figures[sale] == nil {
+		c.figures[sale] = map[string]edgeFigures{}
+	}
+	c.figures[sale][f.Node] = f
+}
+
+// addEdges adds the edges' attempts to a sale's counters (the core's own
+// requests sell through its Edge too, so they are among them).
+func (c *clusterCore) addEdges(id string, cnt *Counters) {
+	c.figuresMu.Lock()
+	defer c.figuresMu.Unlock()
+	for _, f := range c.figures[id] {
+		cnt.Attempts += f.Attempts
+		for i, n := range f.Rejected {
+			cnt.Rejected[ReasonNames[i]] += n
+		}
+	}
+}
+
 func (c *clusterCore) publishCounters(id string, cnt Counters) {
 	if body, err := json.Marshal(cnt); err == nil {
 		_ = c.nc.Publish(subjectCounters+"."+id, body)

@@ -30,6 +30,7 @@ const (
 	subjectLease    = "canyu.sales.lease"    // requests to the core
 	subjectWhois    = "canyu.sales.whois"    // requests to the core
 	subjectCounters = "canyu.sales.counters" // .<sale>, from the core
+	subjectFigures  = "canyu.sales.figures"  // .<sale>, an edge's attempts, to the core
 	bucketSales     = "canyu_sales"          // <sale> -> saleDef; powKey -> the proof-of-work key
 	bucketPool      = "canyu_pool"           // <sale> -> poolState, the core's
 	bucketFCodes    = "canyu_fcodes"         // <code> -> the order it pays
@@ -162,6 +163,8 @@ type edgeSale struct {
 	leaseMu  sync.Mutex
 	dryUntil atomic.Int64 // unix ns: the core had no stock left, ask again after
 	attempts atomic.Int64
+	rejected [reasonCount]atomic.Int64
+	shared   int64 // the attempts and refusals last told the core (keepLeases' goroutine)
 	seed     maphash.Seed
 	shards   [shardCount]shard
 }
@@ -367,7 +370,7 @@ func (e *Edge) Counters(id string) (Counters, bool) {
 	if p := s.counters.Load(); p != nil {
 		c = *p
 	}
-	c.Attempts = max(c.Attempts, s.attempts.Load())
+	c.Attempts = max(c.Attempts, s.attempts.Load()) // the core's sum, once it has this edge's
 	return c, true
 }
 
@@ -486,6 +489,16 @@ func (e *Edge) Reserve(ctx context.Context, saleID, member, answer string, now t
 // the order in the stream (a replay) or, once the deciding edge is surely
 // gone, publishes it.
 func (e *Edge) Buy(ctx context.Context, req BuyRequest) (Order, bool, error) {
+	o, replay, err := e.buy(ctx, req)
+	if err != nil {
+		if s := e.sale(req.Sale); s != nil && !errors.Is(err, ErrUnknownSale) {
+			s.rejected[reasonOf(err)].Add(1)
+		}
+	}
+	return o, replay, err
+}
+
+func (e *Edge) buy(ctx context.Context, req BuyRequest) (Order, bool, error) {
 	s := e.sale(req.Sale)
 	if s == nil {
 		return Order{}, false, ErrUnknownSale
@@ -885,7 +898,32 @@ func (e *Edge) keepLeases() {
 		for _, s := range sales {
 			e.keep(s, &s.lease, false)
 			e.keep(s, &s.next, s.lease.Load() == nil)
+			e.shareFigures(s)
 		}
+	}
+}
+
+// edgeFigures are an edge's attempts at a sale, which the core sums for
+// the staff console.
+type edgeFigures struct {
+	Node     string  `json:"node"`
+	Attempts int64   `json:"attempts"`
+	Rejected []int64 `json:"rejected"` // by Reason
+}
+
+// shareFigures tells the core this edge's attempts when they moved.
+func (e *Edge) shareFigures(s *edgeSale) {
+	f := edgeFigures{Node: e.cfg.Node, Attempts: s.attempts.Load(), Rejected: make([]int64, reasonCount)}
+	moved := f.Attempts
+	for i := range s.rejected {
+		f.Rejected[i] = s.rejected[i].Load()
+		moved += f.Rejected[i]
+	}
+	if moved == s.shared {
+		return
+	}
+	if body, err := json.Marshal(f); err == nil && e.nc.Publish(subjectFigures+"."+s.id, body) == nil {
+		s.shared = moved
 	}
 }
 

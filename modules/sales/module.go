@@ -381,6 +381,9 @@ func (m *Module) publish() {
 		if !ok {
 			continue
 		}
+		if cc := m.cluster.Load(); cc != nil {
+			cc.addEdges(id, &c)
+		}
 		m.tickMu.Lock()
 		last, seen := m.published[id]
 		moved := !seen || last.Reserved != c.Reserved || last.Sold != c.Sold || last.Remaining != c.Remaining || last.Attempts != c.Attempts
