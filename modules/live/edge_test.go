@@ -71,8 +71,11 @@ func TestEdgeServesLive(t *testing.T) {
 		seeded = seeded || raw["channel"] == "topic:t1" && raw["data"].(map[string]any)["metoo"] == float64(4)
 	}
 	s.mod.Publish("topic:t1", map[string]any{"metoo": 5})
-	if got := next(t, guest, "topic:t1", 3*time.Second); got.Data["metoo"] != float64(5) {
-		t.Errorf("a publication at the core reached the edge's client as %v", got.Data)
+	for deadline := time.Now().Add(3 * time.Second); ; { // the seeded state may come twice first
+		got := next(t, guest, "topic:t1", time.Until(deadline))
+		if got.Data["metoo"] == float64(5) {
+			break
+		}
 	}
 	eventually(t, "the core counts the edge's guest online", func() bool {
 		return s.mod.Hub().Snapshot("site").Data["online"] == 1

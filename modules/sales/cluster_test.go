@@ -32,7 +32,7 @@ type clusterEnv struct {
 	conns []*nats.Conn
 }
 
-func newClusterEnv(t *testing.T, stock, perMember, edges int, tune func(*Config)) *clusterEnv {
+func newClusterEnv(t testing.TB, stock, perMember, edges int, tune func(*Config)) *clusterEnv {
 	t.Helper()
 	e := newEnv(t, stock, perMember)
 	bus, err := cluster.Start(cluster.Config{Listen: "127.0.0.1:0", Node: "core", Replicas: 1}, t.TempDir())
