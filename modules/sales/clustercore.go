@@ -12,6 +12,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/pocketbase/dbx"
 
 	"github.com/canyu/canyu/hooks"
 )
@@ -533,14 +534,34 @@ func (c *clusterCore) store(msgs []jetstream.Msg) {
 	errs := make([]error, len(msgs))
 	orders := make([]*Order, len(msgs))
 	reservations := make([]*Reservation, len(msgs))
-	var wg sync.WaitGroup
 	for i, msg := range msgs {
 		if strings.HasPrefix(msg.Subject(), subjectOrders+".") {
 			orders[i] = &Order{}
-			if err := json.Unmarshal(msg.Data(), orders[i]); err != nil {
-				errs[i] = err
+			errs[i] = json.Unmarshal(msg.Data(), orders[i])
+		}
+	}
+	// an order stored before (a message delivered again after the core or a
+	// NATS node restarted) is acknowledged and not counted again: its id is
+	// in the table already, which INSERT OR IGNORE alone does not tell
+	stored, err := c.storedOrders(orders, errs)
+	if err != nil {
+		c.m.log.Error("sales: read the stored orders", "error", err)
+		for _, msg := range msgs {
+			_ = msg.NakWithDelay(time.Second)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	for i, msg := range msgs {
+		if orders[i] != nil {
+			if errs[i] != nil {
 				continue
 			}
+			if stored[orders[i].ID] {
+				errs[i] = ErrDuplicate
+				continue
+			}
+			stored[orders[i].ID] = true // the same order twice in one batch
 		} else {
 			reservations[i] = &Reservation{}
 			if err := json.Unmarshal(msg.Data(), reservations[i]); err != nil {
@@ -577,6 +598,30 @@ func (c *clusterCore) store(msgs []jetstream.Msg) {
 			_ = msg.NakWithDelay(time.Second)
 		}
 	}
+}
+
+// storedOrders returns which of the orders (those without an error) are
+// in the database already.
+func (c *clusterCore) storedOrders(orders []*Order, errs []error) (map[string]bool, error) {
+	var ids []any
+	for i, o := range orders {
+		if o != nil && errs[i] == nil {
+			ids = append(ids, o.ID)
+		}
+	}
+	stored := map[string]bool{}
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), 500)]
+		ids = ids[len(chunk):]
+		var found []string
+		if err := c.m.app.DB().Select("id").From(Orders).Where(dbx.In("id", chunk...)).Column(&found); err != nil {
+			return nil, err
+		}
+		for _, id := range found {
+			stored[id] = true
+		}
+	}
+	return stored, nil
 }
 
 // took takes a stored order or reservation into the core's engine and tells
