@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -53,9 +54,10 @@ func (c Config) Validate() error {
 
 // Bus is a process's connection to the others.
 type Bus struct {
-	Node string
-	nc   *nats.Conn
-	srv  *server.Server
+	Node      string
+	nc        *nats.Conn
+	srv       *server.Server
+	closeOnce sync.Once
 }
 
 // Start joins the bus: it starts the embedded NATS server (its JetStream
@@ -166,16 +168,18 @@ func (b *Bus) Flush() error { return b.nc.Flush() }
 // reached through it).
 func (b *Bus) Conn() *nats.Conn { return b.nc }
 
-// Close leaves the bus and stops the embedded server.
+// Close leaves the bus and stops the embedded server. The connection stays
+// in place, closed: a publication racing the close (a live connection
+// ending as the process stops) gets an error, not a nil connection.
 func (b *Bus) Close() {
-	if b.nc != nil {
-		_ = b.nc.FlushTimeout(2 * time.Second)
-		b.nc.Close()
-		b.nc = nil
-	}
-	if b.srv != nil {
-		b.srv.Shutdown()
-		b.srv.WaitForShutdown()
-		b.srv = nil
-	}
+	b.closeOnce.Do(func() {
+		if b.nc != nil {
+			_ = b.nc.FlushTimeout(2 * time.Second)
+			b.nc.Close()
+		}
+		if b.srv != nil {
+			b.srv.Shutdown()
+			b.srv.WaitForShutdown()
+		}
+	})
 }
