@@ -141,20 +141,27 @@ func (b *Bus) Request(subject string, data []byte, timeout time.Duration) ([]byt
 	return msg.Data, nil
 }
 
-// replySlots bounds the requests one Reply answers at once.
-const replySlots = 16
+// ReplySlots bounds the requests one subscription answers at once.
+const ReplySlots = 16
+
+// Concurrently runs fn for up to n messages at a time: a subscription's
+// messages otherwise come one after another, and a handler that reads the
+// database would queue the rest behind each read.
+func Concurrently(n int, fn nats.MsgHandler) nats.MsgHandler {
+	slots := make(chan struct{}, n)
+	return func(m *nats.Msg) {
+		slots <- struct{}{}
+		go func() {
+			defer func() { <-slots }()
+			fn(m)
+		}()
+	}
+}
 
 // Reply answers the requests on subject with fn's result, several at a time
 // (fn may read the database); the returned function ends it.
 func (b *Bus) Reply(subject string, fn func(data []byte) []byte) (func(), error) {
-	slots := make(chan struct{}, replySlots)
-	sub, err := b.nc.Subscribe(subject, func(m *nats.Msg) {
-		slots <- struct{}{}
-		go func() {
-			defer func() { <-slots }()
-			_ = m.Respond(fn(m.Data))
-		}()
-	})
+	sub, err := b.nc.Subscribe(subject, Concurrently(ReplySlots, func(m *nats.Msg) { _ = m.Respond(fn(m.Data)) }))
 	if err != nil {
 		return nil, err
 	}

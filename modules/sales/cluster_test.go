@@ -192,7 +192,10 @@ func TestClusterSellsOnceAcrossEdges(t *testing.T) {
 	// the staff console sums the attempts and refusals of every edge
 	eventually(t, "the console counts the attempts of the three processes", func() bool {
 		f := ce.live.Last(ConsoleChannel(ce.sale.Id))
-		return f != nil && f["attempts"] == attempts.Load() && f["rejected"].(map[string]any)["sold_out"] == int64(buyers-stock)
+		// every member's last attempt reached a seller; a 503 may have come
+		// before one did (a token the core did not verify in time)
+		n, _ := f["attempts"].(int64)
+		return f != nil && n >= buyers && n <= attempts.Load() && f["rejected"].(map[string]any)["sold_out"] == int64(buyers-stock)
 	})
 	for _, w := range wins {
 		if ce.count(t, Orders, fmt.Sprintf("id = '%s' AND member = '%s'", w.id, members[w.member].Id)) != 1 {

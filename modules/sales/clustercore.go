@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/pocketbase/dbx"
 
+	"github.com/canyu/canyu/cluster"
 	"github.com/canyu/canyu/hooks"
 )
 
@@ -64,9 +65,7 @@ type clusterCore struct {
 	// figures: every edge's latest attempts per sale (sale -> node ->)
 	figuresMu sync.Mutex
 	figures   map[string]map[string]edgeFigures
-	// whoisSlots bounds the tokens verified at once
-	whoisSlots chan struct{}
-	subs       []*nats.Subscription
+	subs      []*nats.Subscription
 }
 
 type poolEntry struct {
@@ -86,7 +85,7 @@ func (m *Module) UseCluster(nc *nats.Conn, opts ClusterOptions) error {
 		return err
 	}
 	c := &clusterCore{m: m, opts: opts, nc: nc, js: js, ttl: m.cfg.LeaseTTL, pools: map[string]*poolEntry{},
-		sold: map[string]int64{}, quit: make(chan struct{}), whoisSlots: make(chan struct{}, 16),
+		sold: map[string]int64{}, quit: make(chan struct{}),
 		figures: map[string]map[string]edgeFigures{}}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -101,7 +100,9 @@ func (m *Module) UseCluster(nc *nats.Conn, opts ClusterOptions) error {
 	if err := c.loadSold(); err != nil {
 		return err
 	}
-	for subject, fn := range map[string]nats.MsgHandler{subjectLease: c.serveLease, subjectWhois: c.serveWhois,
+	// a member the core has not seen yet is read from the database: the
+	// tokens are verified several at a time
+	for subject, fn := range map[string]nats.MsgHandler{subjectLease: c.serveLease, subjectWhois: cluster.Concurrently(cluster.ReplySlots, c.whois),
 		subjectFigures + ".*": c.serveFigures} {
 		sub, err := nc.QueueSubscribe(subject, "canyu-core", fn)
 		if err != nil {
@@ -538,6 +539,9 @@ func (c *clusterCore) store(msgs []jetstream.Msg) {
 		if strings.HasPrefix(msg.Subject(), subjectOrders+".") {
 			orders[i] = &Order{}
 			errs[i] = json.Unmarshal(msg.Data(), orders[i])
+		} else {
+			reservations[i] = &Reservation{}
+			errs[i] = json.Unmarshal(msg.Data(), reservations[i])
 		}
 	}
 	// an order stored before (a message delivered again after the core or a
@@ -552,22 +556,16 @@ func (c *clusterCore) store(msgs []jetstream.Msg) {
 		return
 	}
 	var wg sync.WaitGroup
-	for i, msg := range msgs {
+	for i := range msgs {
+		if errs[i] != nil {
+			continue
+		}
 		if orders[i] != nil {
-			if errs[i] != nil {
-				continue
-			}
 			if stored[orders[i].ID] {
 				errs[i] = ErrDuplicate
 				continue
 			}
 			stored[orders[i].ID] = true // the same order twice in one batch
-		} else {
-			reservations[i] = &Reservation{}
-			if err := json.Unmarshal(msg.Data(), reservations[i]); err != nil {
-				errs[i] = err
-				continue
-			}
 		}
 		wg.Add(1)
 		go func() {
@@ -654,17 +652,7 @@ type whoisReply struct {
 	Error    string    `json:"error,omitempty"`
 }
 
-// serveWhois verifies a member's token for an edge: several at a time (a
-// subscription's messages come one after another, and a member the core
-// has not seen yet is read from the database).
-func (c *clusterCore) serveWhois(msg *nats.Msg) {
-	c.whoisSlots <- struct{}{}
-	go func() {
-		defer func() { <-c.whoisSlots }()
-		c.whois(msg)
-	}()
-}
-
+// whois verifies a member's token for an edge.
 func (c *clusterCore) whois(msg *nats.Msg) {
 	var rep whoisReply
 	b, exp, err := c.m.buyers.fromToken(string(msg.Data))

@@ -170,12 +170,12 @@ type edgeSale struct {
 }
 
 type edgeLease struct {
-	id       string
-	granted  int64     // units the core lent
-	granted0 time.Time // when
-	left     atomic.Int64
-	ends     atomic.Int64 // unix nanoseconds, by this edge's clock
-	lastUse  atomic.Int64 // unix nanoseconds
+	id        string
+	granted   int64 // units the core lent
+	grantedAt time.Time
+	left      atomic.Int64
+	ends      atomic.Int64 // unix nanoseconds, by this edge's clock
+	lastUse   atomic.Int64 // unix nanoseconds
 }
 
 // dryFor is how long an edge answers "sold out" from memory after the core
@@ -785,7 +785,7 @@ func (e *Edge) take(ctx context.Context, s *edgeSale, q int64) (*edgeLease, erro
 // makes the next ask twice as much (up to maxLeaseUnits).
 func (e *Edge) prefetch(s *edgeSale) {
 	defer s.fetching.Store(false)
-	if cur := s.lease.Load(); cur != nil && time.Since(cur.granted0) < time.Second {
+	if cur := s.lease.Load(); cur != nil && time.Since(cur.grantedAt) < time.Second {
 		s.want.Store(min(maxLeaseUnits, max(s.want.Load(), e.cfg.LeaseUnits)*2))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), publishTimeout)
@@ -817,7 +817,7 @@ func (e *Edge) grant(ctx context.Context, s *edgeSale, q int64) (*edgeLease, err
 		s.dryUntil.Store(time.Now().Add(dryFor).UnixNano())
 		return nil, nil
 	}
-	l := &edgeLease{id: rep.Lease, granted: rep.Units, granted0: time.Now()}
+	l := &edgeLease{id: rep.Lease, granted: rep.Units, grantedAt: time.Now()}
 	l.ends.Store(sent.Add(time.Duration(rep.TTLms)*time.Millisecond - leaseMargin).UnixNano())
 	l.left.Store(rep.Units)
 	l.lastUse.Store(time.Now().UnixNano())
